@@ -1,0 +1,15 @@
+package command
+
+import "errors"
+
+// Sentinel errors of the command side; the HTTP layer maps each to a status
+// in one place. Wrapped errors add detail a person can act on.
+var (
+	// ErrInvalidCount: the pizza count is outside the allowed range.
+	ErrInvalidCount = errors.New("invalid pizza count")
+	// ErrInvalidIdempotencyKey: the Idempotency-Key header is unusable.
+	ErrInvalidIdempotencyKey = errors.New("invalid idempotency key")
+	// ErrUnavailable: the event log did not accept the event; nothing was
+	// written and the request may be retried.
+	ErrUnavailable = errors.New("event log unavailable")
+)

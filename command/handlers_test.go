@@ -1,0 +1,209 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/pizzeria/pizzeria/events"
+	"github.com/pizzeria/pizzeria/internal/boltstore"
+)
+
+var codec = events.NewCodec(events.DefaultTopics())
+
+func decodeAll(t *testing.T, topic string, msgs []*message.Message) []events.Event {
+	t.Helper()
+	out := make([]events.Event, len(msgs))
+	for i, m := range msgs {
+		e, err := codec.Decode(topic, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = e
+	}
+	return out
+}
+
+func placedMessage(t *testing.T, count int) (*message.Message, string) {
+	t.Helper()
+	o, err := newOrder("order-1", count, DefaultMaxCount, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := codec.Encode(o.placed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, o.id
+}
+
+func TestFanOutIsDeterministic(t *testing.T) {
+	in, orderID := placedMessage(t, 3)
+	f := NewFanOut(codec)
+	first, err := f.Handle(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := f.Handle(in)
+	if len(first) != 3 {
+		t.Fatalf("fan-out produced %d pizzas, want 3", len(first))
+	}
+	for i := range first {
+		if string(first[i].Payload) != string(again[i].Payload) || first[i].UUID != again[i].UUID {
+			t.Fatalf("redelivery produced a different pizza %d", i)
+		}
+	}
+	for k, e := range decodeAll(t, f.OutputTopic(), first) {
+		p := e.Body.(*events.PizzaEvent).Pizza
+		if p.PizzaID != events.PizzaID(orderID, k) || e.OrderCount != 3 || e.CausationID != events.OrderPlacedID(orderID) {
+			t.Fatalf("pizza %d: %+v", k, e)
+		}
+	}
+}
+
+func TestStageWorkersCarryThePizzaThroughTheKitchen(t *testing.T) {
+	in, _ := placedMessage(t, 1)
+	msgs, err := NewFanOut(codec).Handle(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range events.WorkerStages {
+		w := NewStageWorker(s, codec)
+		out, err := w.Handle(msgs[0])
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		redo, _ := w.Handle(msgs[0])
+		if out[0].UUID != redo[0].UUID || string(out[0].Payload) != string(redo[0].Payload) {
+			t.Fatalf("%s: redelivery changed the output", s)
+		}
+		msgs = out
+	}
+	done := decodeAll(t, codec.Topics().Veggies, msgs)[0]
+	p := done.Body.(*events.PizzaEvent).Pizza
+	if p.Sauce == "" || p.Cheese == "" || p.Meats == "" || p.Veggies == "" || done.OrderCount != 1 {
+		t.Fatalf("finished pizza lacks a topping: %+v", done)
+	}
+}
+
+func TestStageRejectsPoisonAsInvalidEvent(t *testing.T) {
+	w := NewStageWorker(events.StageCheese, codec)
+	_, err := w.Handle(message.NewMessage("x", []byte("not json")))
+	if !errors.Is(err, events.ErrInvalidEvent) {
+		t.Fatalf("got %v, want ErrInvalidEvent", err)
+	}
+}
+
+func TestCompletionEmitsOnceWhenTheLastPizzaIsDone(t *testing.T) {
+	ledger, err := boltstore.OpenLedger(filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ledger.Close()
+	c := NewCompletion(codec, ledger)
+	in, orderID := placedMessage(t, 2)
+	pizzas, _ := NewFanOut(codec).Handle(in)
+	var finished []*message.Message
+	for _, m := range pizzas {
+		for _, s := range events.WorkerStages {
+			out, err := NewStageWorker(s, codec).Handle(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m = out[0]
+		}
+		finished = append(finished, m)
+	}
+	steps := []struct {
+		name string
+		msg  *message.Message
+		want int
+	}{
+		{"first pizza", finished[0], 0},
+		{"first pizza again", finished[0], 0},
+		{"last pizza completes", finished[1], 1},
+		{"last pizza redelivered re-emits the same event", finished[1], 1},
+		{"early pizza after completion", finished[0], 0},
+	}
+	for _, st := range steps {
+		out, err := c.Handle(st.msg)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if len(out) != st.want {
+			t.Fatalf("%s: %d events, want %d", st.name, len(out), st.want)
+		}
+		if len(out) == 1 && out[0].UUID != events.OrderCompletedID(orderID) {
+			t.Fatalf("%s: OrderCompleted id %s is not deterministic", st.name, out[0].UUID)
+		}
+	}
+}
+
+type recordingPublisher struct {
+	topic string
+	msgs  []*message.Message
+	err   error
+}
+
+func (p *recordingPublisher) Publish(topic string, msgs ...*message.Message) error {
+	p.topic, p.msgs = topic, append(p.msgs, msgs...)
+	return p.err
+}
+
+func TestPlaceOrder(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name    string
+		cmd     PlaceOrder
+		pubErr  error
+		wantErr error
+	}{
+		{"one pizza", PlaceOrder{Count: 1}, nil, nil},
+		{"the maximum", PlaceOrder{Count: DefaultMaxCount}, nil, nil},
+		{"zero", PlaceOrder{Count: 0}, nil, ErrInvalidCount},
+		{"negative", PlaceOrder{Count: -1}, nil, ErrInvalidCount},
+		{"above the maximum", PlaceOrder{Count: DefaultMaxCount + 1}, nil, ErrInvalidCount},
+		{"non-printable key", PlaceOrder{Count: 1, IdempotencyKey: "a\nb"}, nil, ErrInvalidIdempotencyKey},
+		{"log down", PlaceOrder{Count: 1}, errors.New("broker gone"), ErrUnavailable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pub := &recordingPublisher{err: tc.pubErr}
+			placed, err := NewPlaceOrderHandler(pub, codec, 0).Handle(ctx, tc.cmd)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if tc.wantErr != nil && tc.wantErr != ErrUnavailable && len(pub.msgs) != 0 {
+				t.Fatalf("invalid command appended %d events", len(pub.msgs))
+			}
+			if tc.wantErr == nil {
+				if len(pub.msgs) != 1 || pub.topic != "orders" {
+					t.Fatalf("appended %d events to %q, want exactly one on orders", len(pub.msgs), pub.topic)
+				}
+				e := decodeAll(t, pub.topic, pub.msgs)[0]
+				if e.OrderID() != placed.OrderID || e.Body.(*events.OrderPlaced).Count != tc.cmd.Count {
+					t.Fatalf("event %+v does not match %+v", e, placed)
+				}
+			}
+		})
+	}
+}
+
+func TestIdempotencyKeyNamesTheSameOrder(t *testing.T) {
+	h := NewPlaceOrderHandler(&recordingPublisher{}, codec, 0)
+	a, _ := h.Handle(context.Background(), PlaceOrder{Count: 2, IdempotencyKey: "k-1"})
+	b, _ := h.Handle(context.Background(), PlaceOrder{Count: 2, IdempotencyKey: "k-1"})
+	c, _ := h.Handle(context.Background(), PlaceOrder{Count: 3, IdempotencyKey: "k-1"})
+	d, _ := h.Handle(context.Background(), PlaceOrder{Count: 2})
+	e, _ := h.Handle(context.Background(), PlaceOrder{Count: 2})
+	if a.OrderID != b.OrderID {
+		t.Fatalf("retry named a new order: %s vs %s", a.OrderID, b.OrderID)
+	}
+	if c.OrderID == a.OrderID || d.OrderID == e.OrderID {
+		t.Fatal("different requests named the same order")
+	}
+}

@@ -1,0 +1,44 @@
+// Package boltstore holds the small bbolt-backed stores of the command side
+// and the helpers every bbolt user here shares.
+package boltstore
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// OpenTimeout bounds how long Open waits for another process to release a
+// file: bbolt allows one writer process per file.
+const OpenTimeout = 5 * time.Second
+
+// Open opens (creating if needed) the bbolt file at path with the buckets
+// given, failing clearly when another process holds it.
+func Open(path string, buckets ...[]byte) (*bolt.DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: OpenTimeout})
+	if err != nil {
+		if err == bolt.ErrTimeout {
+			return nil, fmt.Errorf("open %s: another process holds it (is pizzeria already running with this data dir?)", path)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range buckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("prepare %s: %w", path, err)
+	}
+	return db, nil
+}
