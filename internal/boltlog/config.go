@@ -1,0 +1,94 @@
+package boltlog
+
+import (
+	"errors"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+)
+
+// Defaults applied by Open to zero-valued Config fields.
+const (
+	DefaultNackDelay        = 100 * time.Millisecond
+	DefaultOpenTimeout      = 5 * time.Second
+	DefaultMaxBatchRequests = 1024
+	DefaultMaxBatchBytes    = 8 << 20
+	DefaultReadAhead        = 64
+	DefaultQueueSize        = 1024
+)
+
+// Config configures a Log. Zero values mean the defaults above.
+type Config struct {
+	// Path of the bbolt file; its parent directory is created if missing.
+	Path string
+	// Logger receives the log's diagnostics; nil means watermill.NopLogger.
+	Logger watermill.LoggerAdapter
+	// NackDelay is the wait before a nacked message is delivered again.
+	NackDelay time.Duration
+	// OpenTimeout bounds the wait for bbolt's file lock, so that Open fails
+	// instead of hanging when another process holds the file.
+	OpenTimeout time.Duration
+
+	// MaxBatchRequests caps how many publish and offset-commit requests
+	// one group-commit transaction takes.
+	MaxBatchRequests int
+	// MaxBatchBytes caps the encoded message bytes one transaction takes;
+	// a single larger Publish still goes through, alone.
+	MaxBatchBytes int
+	// QueueSize is the capacity of the writer's request queue.
+	QueueSize int
+	// ReadAhead is how many messages a consumer group reads per bbolt read
+	// transaction; it bounds the memory a subscription holds.
+	ReadAhead int
+}
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = watermill.NopLogger{}
+	}
+	if c.NackDelay == 0 {
+		c.NackDelay = DefaultNackDelay
+	}
+	if c.OpenTimeout == 0 {
+		c.OpenTimeout = DefaultOpenTimeout
+	}
+	if c.MaxBatchRequests == 0 {
+		c.MaxBatchRequests = DefaultMaxBatchRequests
+	}
+	if c.MaxBatchBytes == 0 {
+		c.MaxBatchBytes = DefaultMaxBatchBytes
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = DefaultQueueSize
+	}
+	if c.ReadAhead == 0 {
+		c.ReadAhead = DefaultReadAhead
+	}
+}
+
+// Validate reports every problem with the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Path == "" {
+		errs = append(errs, errors.New("boltlog: Path is required"))
+	}
+	if c.NackDelay < 0 {
+		errs = append(errs, errors.New("boltlog: NackDelay must not be negative"))
+	}
+	if c.OpenTimeout < 0 {
+		errs = append(errs, errors.New("boltlog: OpenTimeout must not be negative"))
+	}
+	if c.MaxBatchRequests < 0 {
+		errs = append(errs, errors.New("boltlog: MaxBatchRequests must not be negative"))
+	}
+	if c.MaxBatchBytes < 0 {
+		errs = append(errs, errors.New("boltlog: MaxBatchBytes must not be negative"))
+	}
+	if c.QueueSize < 0 {
+		errs = append(errs, errors.New("boltlog: QueueSize must not be negative"))
+	}
+	if c.ReadAhead < 0 {
+		errs = append(errs, errors.New("boltlog: ReadAhead must not be negative"))
+	}
+	return errors.Join(errs...)
+}

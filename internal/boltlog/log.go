@@ -1,0 +1,144 @@
+package boltlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Log is an open event log file. All methods are safe for concurrent use.
+type Log struct {
+	cfg     Config
+	db      *bolt.DB
+	writer  *writer
+	hub     *hub
+	cursors *cursors
+
+	// ctx is cancelled by Close; every subscription derives from it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu     sync.RWMutex // guards closed against enter
+	closed bool
+	active sync.WaitGroup // calls and subscriptions using the writer or db
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Stats are cumulative counters of the writer since Open.
+type Stats struct {
+	// Transactions is the number of committed bbolt write transactions.
+	Transactions uint64
+	// Appended is the number of messages appended.
+	Appended uint64
+	// OffsetCommits is the number of consumer-group positions written.
+	OffsetCommits uint64
+}
+
+// Open opens or creates the log file at cfg.Path. It fails with a wrapped
+// bbolt timeout error after cfg.OpenTimeout if another process holds the file.
+func Open(cfg Config) (*Log, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o750); err != nil {
+		return nil, fmt.Errorf("boltlog: create directory: %w", err)
+	}
+	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{
+		Timeout: cfg.OpenTimeout,
+		// The freelist is rebuilt by a scan on open instead of being
+		// rewritten on every commit: cheaper appends, slower recovery.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("boltlog: open %s: %w", cfg.Path, err)
+	}
+	if err := db.Update(initSchema); err != nil {
+		return nil, errors.Join(fmt.Errorf("boltlog: init %s: %w", cfg.Path, err), db.Close())
+	}
+
+	l := &Log{cfg: cfg, db: db, hub: newHub(), cursors: newCursors()}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	l.writer = newWriter(db, l.hub, cfg)
+	go l.writer.run()
+	return l, nil
+}
+
+// Close stops every subscription (an un-acked message stays un-acked and is
+// delivered again after the next Open), waits for running Publish calls,
+// flushes pending consumer offsets and closes the file. It is idempotent.
+func (l *Log) Close() error {
+	l.closeOnce.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
+		l.cancel()
+		l.active.Wait()
+		close(l.writer.stop)
+		<-l.writer.stopped
+		l.closeErr = l.db.Close()
+	})
+	return l.closeErr
+}
+
+// enter registers a call that needs the writer or the db; it fails once
+// Close has begun. Every successful enter must be paired with l.active.Done.
+func (l *Log) enter() error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return ErrClosed
+	}
+	l.active.Add(1)
+	return nil
+}
+
+// Stats returns the writer's counters.
+func (l *Log) Stats() Stats {
+	return Stats{
+		Transactions:  l.writer.txs.Load(),
+		Appended:      l.writer.appended.Load(),
+		OffsetCommits: l.writer.commits.Load(),
+	}
+}
+
+// Publisher returns a publisher appending to this log. Its Close only
+// rejects further Publish calls; the Log stays open.
+func (l *Log) Publisher() message.Publisher {
+	return &publisher{log: l}
+}
+
+// Subscriber returns a subscriber consuming in the durable consumer group
+// group. Its Close ends its own subscriptions; the Log stays open.
+func (l *Log) Subscriber(group string) message.Subscriber {
+	return newSubscriber(l, group)
+}
+
+// append commits records to topic and waits for the commit.
+func (l *Log) append(topic string, records [][]byte, size int) error {
+	if err := l.enter(); err != nil {
+		return err
+	}
+	defer l.active.Done()
+	r := &request{topic: topic, records: records, size: size, done: make(chan error, 1)}
+	l.writer.reqs <- r
+	if err := <-r.done; err != nil {
+		return fmt.Errorf("boltlog: append to %q: %w", topic, err)
+	}
+	return nil
+}
+
+// commitOffset queues a consumer group's new position for the next group
+// commit. The caller must hold an active registration (see enter).
+func (l *Log) commitOffset(group, topic string, next uint64) {
+	l.writer.reqs <- &request{group: group, topic: topic, next: next}
+}

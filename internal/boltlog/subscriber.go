@@ -1,0 +1,94 @@
+package boltlog
+
+import (
+	"context"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// subscriber consumes a Log as one consumer group. Subscribe and Close are
+// safe for concurrent use. Subscriptions to the same topic, from this or any
+// other subscriber of the same group, compete for messages: each message is
+// delivered to one of them at a time.
+type subscriber struct {
+	log   *Log
+	group string
+
+	// ctx is cancelled by Close or by the Log's Close.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu     sync.Mutex // guards closed against wg.Add
+	closed bool
+	wg     sync.WaitGroup
+}
+
+func newSubscriber(l *Log, group string) *subscriber {
+	ctx, cancel := context.WithCancel(l.ctx)
+	return &subscriber{log: l, group: group, ctx: ctx, cancel: cancel}
+}
+
+// Subscribe delivers topic from the group's position onwards. The channel is
+// closed when ctx is cancelled or the subscriber or Log is closed; a message
+// in flight at that moment stays un-acked and is delivered again later.
+// Each message's context is cancelled once it is acked or nacked, or when
+// the subscription ends.
+func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	if !validName(s.group) {
+		return nil, ErrInvalidGroup
+	}
+	if !validName(topic) {
+		return nil, ErrInvalidTopic
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if err := s.log.enter(); err != nil {
+		return nil, err
+	}
+	c, err := s.log.cursors.get(s.group, topic, func() (uint64, error) {
+		return s.log.committedDB(s.group, topic)
+	})
+	if err != nil {
+		s.log.active.Done()
+		return nil, err
+	}
+
+	subCtx, cancel := context.WithCancel(ctx)
+	stopAfter := context.AfterFunc(s.ctx, cancel)
+	out := make(chan *message.Message)
+	sub := &subscription{log: s.log, cursor: c, ctx: subCtx, out: out}
+	fields := watermill.LogFields{"group": s.group, "topic": topic}
+	s.log.cfg.Logger.Debug("Subscribed", fields)
+
+	s.wg.Add(1)
+	go func() {
+		defer s.log.active.Done()
+		defer s.wg.Done()
+		defer close(out)
+		defer stopAfter()
+		defer cancel()
+		sub.run()
+		s.log.cfg.Logger.Debug("Subscription ended", fields)
+	}()
+	return out, nil
+}
+
+// Close ends this subscriber's subscriptions and waits for them to stop.
+// It does not close the Log and is idempotent.
+func (s *subscriber) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
