@@ -1,0 +1,136 @@
+package kafka
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+)
+
+// SASL mechanisms Config.SASL.Mechanism accepts. The empty mechanism means no
+// authentication.
+const (
+	MechanismPlain       = "PLAIN"
+	MechanismSCRAMSHA256 = "SCRAM-SHA-256"
+	MechanismSCRAMSHA512 = "SCRAM-SHA-512"
+)
+
+// Defaults applied by setDefaults to zero-valued fields.
+const (
+	DefaultClientID          = "pizzeria"
+	DefaultPartitions        = 6
+	DefaultReplicationFactor = 1
+	DefaultPublishTimeout    = 5 * time.Second
+)
+
+// Config says how to reach a Kafka cluster and how to create topics on it.
+// The zero value of every field but Brokers means "use the default".
+type Config struct {
+	// Brokers are the bootstrap addresses, host:port each.
+	Brokers []string
+	// ClientID identifies this process in broker logs and quotas.
+	ClientID string
+	// Partitions is the partition count of topics EnsureTopics creates.
+	Partitions int32
+	// ReplicationFactor is the replication factor of topics EnsureTopics creates.
+	ReplicationFactor int16
+	// PublishTimeout bounds one Publish call: against an unreachable or
+	// unresponsive cluster Publish fails within about this long.
+	PublishTimeout time.Duration
+	SASL           SASLConfig
+	TLS            TLSConfig
+	// Logger receives the transport's logs; nil discards them.
+	Logger watermill.LoggerAdapter
+}
+
+// SASLConfig selects SASL authentication. Mechanism is "" (none), "PLAIN",
+// "SCRAM-SHA-256" or "SCRAM-SHA-512".
+type SASLConfig struct {
+	Mechanism string
+	User      string
+	Password  string
+}
+
+// TLSConfig enables TLS to the brokers. CAFile replaces the system roots;
+// CertFile and KeyFile, given together, present a client certificate.
+type TLSConfig struct {
+	Enabled            bool
+	CAFile             string
+	CertFile           string
+	KeyFile            string
+	InsecureSkipVerify bool
+}
+
+func (c *Config) setDefaults() {
+	if c.ClientID == "" {
+		c.ClientID = DefaultClientID
+	}
+	if c.Partitions == 0 {
+		c.Partitions = DefaultPartitions
+	}
+	if c.ReplicationFactor == 0 {
+		c.ReplicationFactor = DefaultReplicationFactor
+	}
+	if c.PublishTimeout == 0 {
+		c.PublishTimeout = DefaultPublishTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = watermill.NopLogger{}
+	}
+}
+
+// Validate reports every problem with c at once. Zero values that setDefaults
+// fills in are valid.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("kafka: no brokers given"))
+	}
+	for _, b := range c.Brokers {
+		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("kafka: broker %q is not host:port", b))
+		}
+	}
+	if c.Partitions < 0 {
+		errs = append(errs, fmt.Errorf("kafka: partitions must be positive, got %d", c.Partitions))
+	}
+	if c.ReplicationFactor < 0 {
+		errs = append(errs, fmt.Errorf("kafka: replication factor must be positive, got %d", c.ReplicationFactor))
+	}
+	if c.PublishTimeout < 0 {
+		errs = append(errs, fmt.Errorf("kafka: publish timeout must be positive, got %s", c.PublishTimeout))
+	}
+	errs = append(errs, c.SASL.validate(), c.TLS.validate())
+	return errors.Join(errs...)
+}
+
+func (s SASLConfig) validate() error {
+	switch s.Mechanism {
+	case "":
+		if s.User != "" || s.Password != "" {
+			return errors.New("kafka: SASL user or password given without a SASL mechanism")
+		}
+		return nil
+	case MechanismPlain, MechanismSCRAMSHA256, MechanismSCRAMSHA512:
+		if s.User == "" || s.Password == "" {
+			return fmt.Errorf("kafka: SASL %s needs a user and a password", s.Mechanism)
+		}
+		return nil
+	default:
+		return fmt.Errorf("kafka: unknown SASL mechanism %q (want %s, %s or %s)",
+			s.Mechanism, MechanismPlain, MechanismSCRAMSHA256, MechanismSCRAMSHA512)
+	}
+}
+
+func (t TLSConfig) validate() error {
+	var errs []error
+	if !t.Enabled && (t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" || t.InsecureSkipVerify) {
+		errs = append(errs, errors.New("kafka: TLS settings given but TLS is not enabled"))
+	}
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		errs = append(errs, errors.New("kafka: TLS client certificate and key must be given together"))
+	}
+	return errors.Join(errs...)
+}
