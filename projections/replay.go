@@ -1,0 +1,154 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/pizzeria/pizzeria/events"
+	"github.com/pizzeria/pizzeria/internal/boltstore"
+)
+
+// ErrRebuildInProgress: only one rebuild runs at a time.
+var ErrRebuildInProgress = errors.New("a rebuild is already in progress")
+
+// Source reads the log: every message of topic from the oldest up to the end
+// as of the call, in log order per partition. Messages must carry the
+// received_partition and received_offset metadata a live subscriber sets.
+type Source interface {
+	ReadAll(ctx context.Context, topic string, fn func(*message.Message) error) error
+}
+
+// Progress is told, now and then, how many messages of a topic were read.
+type Progress func(topic string, read int)
+
+// RebuildStats says what a rebuild did.
+type RebuildStats struct {
+	Read, Applied, Skipped int // Skipped: undecodable, i.e. dead letters
+	Generation             int
+	Took                   time.Duration
+}
+
+const rebuildBatch = 2000
+
+// Rebuild replays every event topic from src into a fresh views file while
+// the served one keeps answering and keeps being updated, then swaps them.
+// Live applies during the rebuild go to both files; with per-event
+// deduplication and order-independent folding the new file ends equal to
+// what the live one would hold.
+func (s *Store) Rebuild(ctx context.Context, src Source, codec *events.Codec, progress Progress) (RebuildStats, error) {
+	start := time.Now()
+	shadow, gen, err := s.beginRebuild()
+	if err != nil {
+		return RebuildStats{}, err
+	}
+	stats := RebuildStats{Generation: gen}
+	for _, topic := range codec.Topics().Events() {
+		if err := replayTopic(ctx, src, codec, topic, shadow, &stats, progress); err != nil {
+			s.abortRebuild(gen)
+			return stats, err
+		}
+	}
+	if err := s.swap(gen); err != nil {
+		s.abortRebuild(gen)
+		return stats, err
+	}
+	stats.Took = time.Since(start)
+	return stats, nil
+}
+
+func replayTopic(ctx context.Context, src Source, codec *events.Codec, topic string, db *bolt.DB, st *RebuildStats, progress Progress) error {
+	batch := make([]events.Event, 0, rebuildBatch)
+	flush := func() error {
+		err := db.Update(func(tx *bolt.Tx) error {
+			for _, e := range batch {
+				if ok, err := apply(tx, e); err != nil {
+					return err
+				} else if ok {
+					st.Applied++
+				}
+			}
+			return nil
+		})
+		batch = batch[:0]
+		return err
+	}
+	read := 0
+	err := src.ReadAll(ctx, topic, func(msg *message.Message) error {
+		read++
+		st.Read++
+		e, err := codec.Decode(topic, msg)
+		if err != nil {
+			st.Skipped++
+			return nil
+		}
+		if batch = append(batch, e); len(batch) == rebuildBatch {
+			if progress != nil {
+				progress(topic, read)
+			}
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if progress != nil {
+		progress(topic, read)
+	}
+	if err != nil {
+		return fmt.Errorf("replaying %s: %w", topic, err)
+	}
+	return nil
+}
+
+func (s *Store) beginRebuild() (*bolt.DB, int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shadow != nil {
+		return nil, 0, ErrRebuildInProgress
+	}
+	gen := s.gen + 1
+	path := genPath(s.dir, gen)
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return nil, 0, err
+	}
+	db, err := boltstore.Open(path, allBuckets...)
+	if err != nil {
+		return nil, 0, err
+	}
+	s.shadow = db
+	return db, gen, nil
+}
+
+func (s *Store) abortRebuild(gen int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shadow != nil {
+		s.shadow.Close()
+		s.shadow = nil
+		os.Remove(genPath(s.dir, gen))
+	}
+}
+
+// swap serves the rebuilt file from now on and removes the old one.
+func (s *Store) swap(gen int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.shadow.Sync(); err != nil {
+		return err
+	}
+	if err := s.writeCurrent(gen); err != nil {
+		return err
+	}
+	old, oldGen := s.db, s.gen
+	s.db, s.gen, s.shadow = s.shadow, gen, nil
+	old.Close()
+	os.Remove(genPath(s.dir, oldGen))
+	return nil
+}
