@@ -13,6 +13,7 @@ import (
 // a file per open, so every constructor call shares one Log, just as the
 // processes of one deployment share one file.
 func TestPubSubConformance(t *testing.T) {
+	t.Parallel()
 	l := mustOpen(t, testConfig(t))
 	features := tests.Features{
 		ConsumerGroups:                   true,
