@@ -37,10 +37,10 @@ func connect(ctx context.Context, cfg Config) (sarama.Client, func(), error) {
 				_ = r.client.Close()
 			}
 		}()
-		return nil, nil, fmt.Errorf("kafka: connect to %v: %w", cfg.Brokers, ctx.Err())
+		return nil, nil, fmt.Errorf("kafka: connect to %s: %w", cfg, ctx.Err())
 	case r := <-ready:
 		if r.err != nil {
-			return nil, nil, fmt.Errorf("kafka: connect to %v: %w", cfg.Brokers, r.err)
+			return nil, nil, fmt.Errorf("kafka: connect to %s: %w", cfg, r.err)
 		}
 		closeOnCancel := context.AfterFunc(ctx, func() { _ = r.client.Close() })
 		release := func() {

@@ -134,3 +134,15 @@ func (t TLSConfig) validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// String names the cluster and identity for error messages; never the password.
+func (c Config) String() string {
+	s := fmt.Sprintf("brokers %v", c.Brokers)
+	if c.TLS.Enabled {
+		s += " over TLS"
+	}
+	if c.SASL.Mechanism != "" {
+		s += fmt.Sprintf(" as %s user %q (check the credentials if authentication failed)", c.SASL.Mechanism, c.SASL.User)
+	}
+	return s
+}

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/IBM/sarama"
@@ -82,6 +83,10 @@ func Lag(ctx context.Context, cfg Config, group string, topics []string) (int64,
 		return 0, fmt.Errorf("kafka: cluster admin: %w", err)
 	}
 	committed, err := admin.ListConsumerGroupOffsets(group, asked)
+	if errors.Is(err, sarama.ErrGroupIDNotFound) {
+		// Some brokers answer so for a group that never committed.
+		committed, err = &sarama.OffsetFetchResponse{}, nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("kafka: committed offsets of group %s: %w", group, ctxErr(ctx, err))
 	}

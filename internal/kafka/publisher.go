@@ -1,21 +1,29 @@
 package kafka
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
 	wmkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 )
 
+// ErrPublishTimeout is returned when a Publish call did not complete within
+// Config.PublishTimeout. The messages may still be written afterwards.
+var ErrPublishTimeout = errors.New("kafka: publish timed out")
+
 // NewPublisher returns a publisher to the cluster in cfg. It needs a reachable
 // cluster to start.
 //
-// Publish is synchronous and safe for concurrent use: it returns once every
-// message is on all in-sync replicas (acks=all), or an error within about
-// cfg.PublishTimeout per message when the cluster cannot take it. The producer
-// is idempotent, so its own retries never duplicate a message. Messages are
-// keyed by their correlation_id metadata: one order's events share a
-// partition and keep their order. Metadata travel as record headers.
+// Publish is synchronous and safe for concurrent use. It returns nil once
+// every message is on all in-sync replicas (acks=all), in the order given.
+// Otherwise it returns an error within about cfg.PublishTimeout per call,
+// ErrPublishTimeout if the cluster did not answer in time; messages of a
+// failed call may still have been written (see the package doc). The
+// producer is idempotent, so its own retries never duplicate a message.
+// Messages are keyed by their correlation_id metadata: one order's events
+// share a partition and keep their order. Metadata travel as record headers.
 func NewPublisher(cfg Config) (message.Publisher, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -31,7 +39,41 @@ func NewPublisher(cfg Config) (message.Publisher, error) {
 		OverwriteSaramaConfig: sc,
 	}, cfg.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("kafka: new publisher: %w", err)
+		return nil, fmt.Errorf("kafka: publisher for %s: %w", cfg, err)
 	}
-	return pub, nil
+	return &boundedPublisher{pub: pub, timeout: cfg.PublishTimeout}, nil
+}
+
+// boundedPublisher gives every Publish call a deadline. sarama has no overall
+// delivery timeout: an unresponsive broker costs a network timeout per retry,
+// metadata refresh and producer-epoch bump. producerConfig keeps those short,
+// so an abandoned send ends on its own soon after.
+type boundedPublisher struct {
+	pub     *wmkafka.Publisher
+	timeout time.Duration
+}
+
+// Publish implements message.Publisher.
+func (p *boundedPublisher) Publish(topic string, msgs ...*message.Message) error {
+	done := make(chan error, 1)
+	go func() { done <- p.pub.Publish(topic, msgs...) }()
+	timer := time.NewTimer(p.timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("kafka: publish to %s: %w", topic, err)
+		}
+		return nil
+	case <-timer.C:
+		return fmt.Errorf("kafka: publish to %s after %s: %w", topic, p.timeout, ErrPublishTimeout)
+	}
+}
+
+// Close implements message.Publisher; it waits for sends in flight.
+func (p *boundedPublisher) Close() error {
+	if err := p.pub.Close(); err != nil {
+		return fmt.Errorf("kafka: close publisher: %w", err)
+	}
+	return nil
 }

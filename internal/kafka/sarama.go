@@ -31,8 +31,10 @@ func clientConfig(c Config) (*sarama.Config, error) {
 	return sc, nil
 }
 
-// producerConfig makes sarama give up on a message within about
-// PublishTimeout: each network wait is a fraction of it and retries are few.
+// producerConfig makes sarama give up on a message soon after PublishTimeout:
+// each network wait is a fraction of it and retries are few. Against a
+// refusing cluster that alone fails a send within PublishTimeout; against an
+// unresponsive one the waits add up, so boundedPublisher enforces the bound.
 //
 // Partitioner: the original Python services produce with confluent-kafka,
 // whose librdkafka default partitioner is consistent_random, the unsigned
@@ -60,6 +62,10 @@ func producerConfig(c Config) (*sarama.Config, error) {
 	sc.Metadata.Retry.Max = 1
 	sc.Metadata.Retry.Backoff = t / 10
 	sc.Metadata.Timeout = t / 2
+	// After a failed send the idempotent producer bumps its epoch; bound
+	// those retries too.
+	sc.Producer.Transaction.Retry.Max = 2
+	sc.Producer.Transaction.Retry.Backoff = t / 10
 	return sc, nil
 }
 
