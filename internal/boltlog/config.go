@@ -9,12 +9,13 @@ import (
 
 // Defaults applied by Open to zero-valued Config fields.
 const (
-	DefaultNackDelay        = 100 * time.Millisecond
-	DefaultOpenTimeout      = 5 * time.Second
-	DefaultMaxBatchRequests = 1024
-	DefaultMaxBatchBytes    = 8 << 20
-	DefaultReadAhead        = 64
-	DefaultQueueSize        = 1024
+	DefaultNackDelay            = 100 * time.Millisecond
+	DefaultOpenTimeout          = 5 * time.Second
+	DefaultMaxBatchRequests     = 1024
+	DefaultMaxBatchBytes        = 8 << 20
+	DefaultReadAhead            = 64
+	DefaultQueueSize            = 1024
+	DefaultOffsetCommitInterval = 50 * time.Millisecond
 )
 
 // Config configures a Log. Zero values mean the defaults above.
@@ -35,6 +36,10 @@ type Config struct {
 	// MaxBatchBytes caps the encoded message bytes one transaction takes;
 	// a single larger Publish still goes through, alone.
 	MaxBatchBytes int
+	// OffsetCommitInterval is how long acked positions may wait for an
+	// append to share a transaction with before they are written alone.
+	// After a crash, up to this much acked work is delivered again.
+	OffsetCommitInterval time.Duration
 	// QueueSize is the capacity of the writer's request queue.
 	QueueSize int
 	// ReadAhead is how many messages a consumer group reads per bbolt read
@@ -57,6 +62,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBatchBytes == 0 {
 		c.MaxBatchBytes = DefaultMaxBatchBytes
+	}
+	if c.OffsetCommitInterval == 0 {
+		c.OffsetCommitInterval = DefaultOffsetCommitInterval
 	}
 	if c.QueueSize == 0 {
 		c.QueueSize = DefaultQueueSize
@@ -83,6 +91,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBatchBytes < 0 {
 		errs = append(errs, errors.New("boltlog: MaxBatchBytes must not be negative"))
+	}
+	if c.OffsetCommitInterval < 0 {
+		errs = append(errs, errors.New("boltlog: OffsetCommitInterval must not be negative"))
 	}
 	if c.QueueSize < 0 {
 		errs = append(errs, errors.New("boltlog: QueueSize must not be negative"))

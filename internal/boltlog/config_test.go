@@ -18,8 +18,8 @@ func TestConfigValidate(t *testing.T) {
 		{"no path", boltlog.Config{}, []string{"Path"}},
 		{"every problem at once", boltlog.Config{
 			NackDelay: -1, OpenTimeout: -1, MaxBatchRequests: -1,
-			MaxBatchBytes: -1, QueueSize: -1, ReadAhead: -1,
-		}, []string{"Path", "NackDelay", "OpenTimeout", "MaxBatchRequests", "MaxBatchBytes", "QueueSize", "ReadAhead"}},
+			MaxBatchBytes: -1, QueueSize: -1, ReadAhead: -1, OffsetCommitInterval: -1,
+		}, []string{"Path", "NackDelay", "OpenTimeout", "MaxBatchRequests", "MaxBatchBytes", "QueueSize", "ReadAhead", "OffsetCommitInterval"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

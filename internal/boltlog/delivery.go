@@ -68,6 +68,9 @@ func (s *subscription) deliverNext() bool {
 // deliver hands one fresh copy of rec to the consumer and waits for its
 // verdict.
 func (s *subscription) deliver(rec record, offset uint64) outcome {
+	if s.ctx.Err() != nil {
+		return stopped
+	}
 	msg := rec.message(offset)
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()

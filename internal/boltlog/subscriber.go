@@ -16,7 +16,8 @@ type subscriber struct {
 	log   *Log
 	group string
 
-	// ctx is cancelled by Close or by the Log's Close.
+	// ctx is cancelled by Close. It is not derived from the Log's context,
+	// so a subscriber that is never closed holds nothing in the Log.
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -26,7 +27,7 @@ type subscriber struct {
 }
 
 func newSubscriber(l *Log, group string) *subscriber {
-	ctx, cancel := context.WithCancel(l.ctx)
+	ctx, cancel := context.WithCancel(context.Background())
 	return &subscriber{log: l, group: group, ctx: ctx, cancel: cancel}
 }
 
@@ -59,7 +60,8 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	}
 
 	subCtx, cancel := context.WithCancel(ctx)
-	stopAfter := context.AfterFunc(s.ctx, cancel)
+	stopOnClose := context.AfterFunc(s.ctx, cancel)
+	stopOnLogClose := context.AfterFunc(s.log.ctx, cancel)
 	out := make(chan *message.Message)
 	sub := &subscription{log: s.log, cursor: c, ctx: subCtx, out: out}
 	fields := watermill.LogFields{"group": s.group, "topic": topic}
@@ -70,7 +72,8 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 		defer s.log.active.Done()
 		defer s.wg.Done()
 		defer close(out)
-		defer stopAfter()
+		defer stopOnLogClose()
+		defer stopOnClose()
 		defer cancel()
 		sub.run()
 		s.log.cfg.Logger.Debug("Subscription ended", fields)

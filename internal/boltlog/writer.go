@@ -2,6 +2,7 @@ package boltlog
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	bolt "go.etcd.io/bbolt"
@@ -23,19 +24,28 @@ type request struct {
 // queued at the moment (bounded by MaxBatchRequests and MaxBatchBytes) and
 // commits them in one transaction: requests arriving while a commit is
 // fsyncing form the next batch, so the batch size adapts to the load without
-// any added latency.
+// any added latency for publishers.
+//
+// Consumer offsets never wait: the latest position per group and topic is
+// kept in pending and rides along with the next append, or is written on its
+// own after OffsetCommitInterval when nothing is being published. A slow
+// consumer therefore costs at most one transaction per interval, and a crash
+// replays at most an interval's worth of acked messages.
 type writer struct {
 	db       *bolt.DB
 	hub      *hub
 	logger   watermill.LoggerAdapter
 	maxReqs  int
 	maxBytes int
+	interval time.Duration
 
 	reqs    chan *request
 	stop    chan struct{}
 	stopped chan struct{}
 
-	ends map[string]uint64 // next offset per topic; owned by run
+	// Owned by run.
+	ends    map[string]uint64 // next offset per topic
+	pending map[groupTopic]uint64
 
 	txs, appended, commits atomic.Uint64
 }
@@ -44,27 +54,48 @@ func newWriter(db *bolt.DB, h *hub, cfg Config) *writer {
 	return &writer{
 		db: db, hub: h, logger: cfg.Logger,
 		maxReqs: cfg.MaxBatchRequests, maxBytes: cfg.MaxBatchBytes,
-		reqs:    make(chan *request, cfg.QueueSize),
-		stop:    make(chan struct{}),
-		stopped: make(chan struct{}),
-		ends:    make(map[string]uint64),
+		interval: cfg.OffsetCommitInterval,
+		reqs:     make(chan *request, cfg.QueueSize),
+		stop:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+		ends:     make(map[string]uint64),
+		pending:  make(map[groupTopic]uint64),
 	}
 }
 
-// run serves requests until stop is closed, then drains the queue. The
-// caller guarantees nothing is enqueued after stop is closed.
+// run serves requests until stop is closed, then drains the queue and
+// flushes pending offsets. The caller guarantees nothing is enqueued after
+// stop is closed.
 func (w *writer) run() {
 	defer close(w.stopped)
+	timer := time.NewTimer(w.interval)
+	timer.Stop()
+	var flush <-chan time.Time // armed while offsets wait alone
 	for {
 		select {
 		case r := <-w.reqs:
-			w.commit(w.collect(r))
+			if appends := w.collect(r); len(appends) > 0 {
+				w.commit(appends)
+			}
+			switch {
+			case len(w.pending) == 0:
+				timer.Stop()
+				flush = nil
+			case flush == nil:
+				timer.Reset(w.interval)
+				flush = timer.C
+			}
+		case <-flush:
+			flush = nil
+			w.commit(nil)
 		case <-w.stop:
+			timer.Stop()
 			for {
 				select {
 				case r := <-w.reqs:
 					w.commit(w.collect(r))
 				default:
+					w.commit(nil)
 					return
 				}
 			}
@@ -72,54 +103,79 @@ func (w *writer) run() {
 	}
 }
 
-// collect gathers the requests already queued behind first.
+// collect gathers the requests already queued behind first. Offset commits
+// go to pending; the appends are returned.
 func (w *writer) collect(first *request) []*request {
-	batch := []*request{first}
-	size := first.size
-	for len(batch) < w.maxReqs && size < w.maxBytes {
+	var appends []*request
+	size := 0
+	take := func(r *request) {
+		if r.done == nil {
+			w.pending[groupTopic{r.group, r.topic}] = r.next
+			return
+		}
+		appends = append(appends, r)
+		size += r.size
+	}
+	take(first)
+	for n := 1; n < w.maxReqs && size < w.maxBytes; n++ {
 		select {
 		case r := <-w.reqs:
-			batch = append(batch, r)
-			size += r.size
+			take(r)
 		default:
-			return batch
+			return appends
 		}
 	}
-	return batch
+	return appends
 }
 
-// commit writes batch in one transaction. If that fails, each request is
-// retried alone so that one bad request cannot fail its neighbours.
-func (w *writer) commit(batch []*request) {
-	err := w.apply(batch)
-	if err != nil && len(batch) > 1 {
-		for _, r := range batch {
-			w.commit([]*request{r})
+// commit writes appends and all pending offsets in one transaction. If that
+// fails, each part is retried alone so that one bad request cannot fail its
+// neighbours.
+func (w *writer) commit(appends []*request) {
+	offsets := w.pending
+	if len(appends) == 0 && len(offsets) == 0 {
+		return
+	}
+	w.pending = make(map[groupTopic]uint64)
+	err := w.apply(appends, offsets)
+	if err != nil && len(appends) > 0 && len(appends)+len(offsets) > 1 {
+		for _, r := range appends {
+			r.done <- w.apply([]*request{r}, nil)
+		}
+		if len(offsets) > 0 {
+			w.offsetsDone(offsets, w.apply(nil, offsets))
 		}
 		return
 	}
-	for _, r := range batch {
-		if r.done != nil {
-			r.done <- err
-		} else if err != nil {
-			w.logger.Error("Cannot commit consumer offset", err,
-				watermill.LogFields{"group": r.group, "topic": r.topic, "offset": r.next})
+	for _, r := range appends {
+		r.done <- err
+	}
+	w.offsetsDone(offsets, err)
+}
+
+// offsetsDone puts offsets that failed to commit back into pending, unless a
+// newer position arrived meanwhile, so the next commit retries them.
+func (w *writer) offsetsDone(offsets map[groupTopic]uint64, err error) {
+	if err == nil || len(offsets) == 0 {
+		return
+	}
+	w.logger.Error("Cannot commit consumer offsets, will retry", err, watermill.LogFields{"offsets": len(offsets)})
+	for gt, next := range offsets {
+		if _, newer := w.pending[gt]; !newer {
+			w.pending[gt] = next
 		}
 	}
 }
 
 type groupTopic struct{ group, topic string }
 
-func (w *writer) apply(batch []*request) error {
+// apply commits appends and offsets in one transaction and, once it is
+// durable, publishes the new end offsets.
+func (w *writer) apply(appends []*request, offsets map[groupTopic]uint64) error {
 	ends := make(map[string]uint64)
-	offsets := make(map[groupTopic]uint64)
 	var appended, commits int
 	err := w.db.Update(func(tx *bolt.Tx) error {
-		for _, r := range batch {
-			if r.done == nil {
-				offsets[groupTopic{r.group, r.topic}] = r.next
-				continue
-			}
+		for _, r := range appends {
 			n, err := w.appendTx(tx, r, ends)
 			if err != nil {
 				return err
