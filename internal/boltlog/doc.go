@@ -22,10 +22,11 @@
 // in flight at a time, shared by every Subscribe call on that pair in the
 // process (competing consumers): the next message is handed out only after
 // the previous one is acked. A nacked message is redelivered after
-// Config.NackDelay. An ack moves the group's position at once in memory and
-// is made durable asynchronously by the writer, within one group commit;
-// Close flushes all pending offsets. A message that was delivered but not
-// acked before a crash or Close is delivered again after the next Open.
+// Config.NackDelay. An ack moves the group's position at once in memory; the
+// writer makes it durable with the next append's transaction, or on its own
+// after Config.OffsetCommitInterval, and Close flushes it. A message that was
+// delivered but not acked before a crash or Close is delivered again after
+// the next Open; after a crash, so may messages acked in the last interval.
 //
 // Subscribers wait on a notification raised by the writer after each commit;
 // nothing polls. Memory use depends on the number of topics and groups, never

@@ -117,7 +117,8 @@ func (l *Log) endOffset(topic string) (uint64, error) {
 
 // Committed returns group's position on topic: the next offset it will be
 // delivered. It includes acks made in this process that the writer has not
-// made durable yet (they will be, within one group commit or on Close).
+// made durable yet (they will be within Config.OffsetCommitInterval, or on
+// Close).
 func (l *Log) Committed(group, topic string) (uint64, error) {
 	if !validName(group) {
 		return 0, ErrInvalidGroup
