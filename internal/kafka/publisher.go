@@ -3,6 +3,7 @@ package kafka
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	wmkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
@@ -48,15 +49,29 @@ func NewPublisher(cfg Config) (message.Publisher, error) {
 // delivery timeout: an unresponsive broker costs a network timeout per retry,
 // metadata refresh and producer-epoch bump. producerConfig keeps those short,
 // so an abandoned send ends on its own soon after.
+//
+// Sends hold mu shared and Close holds it exclusively, so Close waits for
+// abandoned sends and never races them.
 type boundedPublisher struct {
 	pub     *wmkafka.Publisher
 	timeout time.Duration
+
+	mu     sync.RWMutex
+	closed bool
 }
 
 // Publish implements message.Publisher.
 func (p *boundedPublisher) Publish(topic string, msgs ...*message.Message) error {
 	done := make(chan error, 1)
-	go func() { done <- p.pub.Publish(topic, msgs...) }()
+	go func() {
+		p.mu.RLock()
+		defer p.mu.RUnlock()
+		if p.closed {
+			done <- errors.New("publisher closed")
+			return
+		}
+		done <- p.pub.Publish(topic, msgs...)
+	}()
 	timer := time.NewTimer(p.timeout)
 	defer timer.Stop()
 	select {
@@ -72,6 +87,12 @@ func (p *boundedPublisher) Publish(topic string, msgs ...*message.Message) error
 
 // Close implements message.Publisher; it waits for sends in flight.
 func (p *boundedPublisher) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
 	if err := p.pub.Close(); err != nil {
 		return fmt.Errorf("kafka: close publisher: %w", err)
 	}
