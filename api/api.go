@@ -1,0 +1,161 @@
+// Package api serves Pizzeria over HTTP: it maps requests to commands and
+// queries, errors to RFC 9457 problem documents, and describes itself with an
+// OpenAPI document. It holds no state of its own beyond metrics.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pizzeria/pizzeria/command"
+	"github.com/pizzeria/pizzeria/internal/deadletter"
+	"github.com/pizzeria/pizzeria/projections"
+	"github.com/pizzeria/pizzeria/query"
+)
+
+// DefaultMaxBodyBytes bounds a request body unless configured otherwise.
+const DefaultMaxBodyBytes = 16 << 10
+
+// Admin is what the operator endpoints need. Replay may take a while; it is
+// cancelled if the client goes away.
+type Admin interface {
+	Replay(ctx context.Context) (projections.RebuildStats, error)
+	DeadLetters(ctx context.Context, limit int) ([]deadletter.Letter, error)
+	Redrive(ctx context.Context) (int, error)
+}
+
+// Config says what this node serves. A node may take orders, serve views,
+// or both; routes for what it does not do are not registered.
+type Config struct {
+	// PlaceOrder takes orders; nil: POST routes are not registered.
+	PlaceOrder *command.PlaceOrderHandler
+	// Queries answers reads; nil: order and report routes are not registered.
+	Queries *query.Queries
+	// Ready reports readiness for /readyz; a non-nil error's text is shown
+	// to operators as the reason. Nil means always ready.
+	Ready func(ctx context.Context) error
+	// Admin and AdminToken enable the /admin routes; both are needed.
+	Admin      Admin
+	AdminToken string
+	// MaxBodyBytes bounds request bodies (DefaultMaxBodyBytes if 0).
+	MaxBodyBytes int64
+	// Logger receives one line per request and every unexpected error
+	// (slog.Default() if nil).
+	Logger *slog.Logger
+	// Registry is served at /metrics; the HTTP metrics are registered on it
+	// (a fresh registry if nil).
+	Registry *prometheus.Registry
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
+	}
+}
+
+// Validate reports every problem with the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.MaxBodyBytes < 0 {
+		errs = append(errs, errors.New("api: MaxBodyBytes must not be negative"))
+	}
+	if q := c.Queries; q != nil && (q.GetOrder == nil || q.ListOrders == nil || q.CheeseReport == nil) {
+		errs = append(errs, errors.New("api: Queries must have every handler set"))
+	}
+	for _, r := range c.AdminToken {
+		if r <= ' ' || r >= 0x7f {
+			errs = append(errs, errors.New("api: AdminToken must be printable ASCII without spaces, or it cannot be sent in a header"))
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// adminEnabled reports whether the admin routes are served.
+func (c Config) adminEnabled() bool { return c.Admin != nil && c.AdminToken != "" }
+
+// server holds the configuration the handlers share. Safe for concurrent use.
+type server struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *httpMetrics
+	token   tokenDigest
+}
+
+// NewHandler validates cfg and returns the HTTP handler. It puts gin in
+// release mode (a process-wide gin setting) so nothing is printed to stdout.
+// An HTTP server in front of it should allow writes of at least
+// query.MaxWait plus a margin, or waiting reads are cut short.
+func NewHandler(cfg Config) (http.Handler, error) {
+	e, err := newEngine(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func newEngine(cfg Config) (*gin.Engine, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m, err := newHTTPMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{cfg: cfg, log: cfg.Logger, metrics: m, token: digestToken(cfg.AdminToken)}
+
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	// Match on the escaped path so an encoded slash stays inside one id.
+	e.UseRawPath = true
+	e.UnescapePathValues = true
+	// Client addresses are not used; trust no forwarding headers.
+	if err := e.SetTrustedProxies(nil); err != nil {
+		return nil, err
+	}
+	e.Use(s.observe, s.measure, s.recover)
+	e.NoRoute(s.noRoute)
+	e.NoMethod(s.noMethod)
+	s.routes(e)
+	return e, nil
+}
+
+// routes registers every route this node serves.
+func (s *server) routes(e *gin.Engine) {
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metricsHandler())
+	e.GET("/openapi.json", s.openAPI)
+	if s.cfg.PlaceOrder != nil {
+		e.POST("/orders", s.placeOrder)
+		e.POST("/order/:count", s.legacyPlaceOrder)
+	}
+	if s.cfg.Queries != nil {
+		e.GET("/orders/:id", s.getOrder)
+		e.GET("/orders", s.listOrders)
+		e.GET("/reports/cheese", s.cheeseReport)
+		e.GET("/order/:id", s.legacyGetOrder)
+		e.GET("/report", s.legacyReport)
+	}
+	if s.cfg.adminEnabled() {
+		admin := e.Group("/admin", s.requireAdmin)
+		admin.POST("/replay", s.replay)
+		admin.GET("/dead-letters", s.deadLetters)
+		admin.POST("/dead-letters/redrive", s.redrive)
+	}
+}

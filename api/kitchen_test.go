@@ -1,0 +1,103 @@
+package api
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/pizzeria/pizzeria/command"
+	"github.com/pizzeria/pizzeria/events"
+	"github.com/pizzeria/pizzeria/internal/boltstore"
+)
+
+// placedEvents is every message in the orders topic.
+func (h *harness) placedEvents() []*message.Message {
+	h.t.Helper()
+	topic := codec.Topics().Orders
+	end, err := h.log.EndOffset(topic)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []*message.Message
+	err = h.log.Read(context.Background(), topic, 0, end, func(_ uint64, m *message.Message) error {
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return out
+}
+
+// cook runs the real kitchen (fan-out, four stages, completion) over the
+// order's OrderPlaced from the log and returns every event it produces, in
+// pipeline order; OrderCompleted is last.
+func (h *harness) cook(orderID string) []events.Event {
+	h.t.Helper()
+	var placed *message.Message
+	for _, m := range h.placedEvents() {
+		if m.Metadata.Get(events.MetaEventID) == events.OrderPlacedID(orderID) {
+			placed = m
+		}
+	}
+	if placed == nil {
+		h.t.Fatalf("no OrderPlaced for %s in the log", orderID)
+	}
+	ledger, err := boltstore.OpenLedger(filepath.Join(h.t.TempDir(), "ledger.db"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer ledger.Close()
+	out := []events.Event{h.decode(codec.Topics().Orders, placed)}
+	pizzas, err := command.NewFanOut(codec).Handle(placed)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	completion := command.NewCompletion(codec, ledger)
+	var completed []events.Event
+	for _, p := range pizzas {
+		out = append(out, h.decode(codec.Topics().Pizza, p))
+		for _, s := range events.WorkerStages {
+			w := command.NewStageWorker(s, codec)
+			next, err := w.Handle(p)
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			p = next[0]
+			out = append(out, h.decode(w.OutputTopic(), p))
+		}
+		done, err := completion.Handle(p)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for _, d := range done {
+			completed = append(completed, h.decode(codec.Topics().Orders, d))
+		}
+	}
+	return append(out, completed...)
+}
+
+func (h *harness) decode(topic string, m *message.Message) events.Event {
+	h.t.Helper()
+	e, err := codec.Decode(topic, m)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return e
+}
+
+func (h *harness) apply(evs ...events.Event) {
+	h.t.Helper()
+	if err := h.store.Apply(evs...); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// cooked places an order and runs it through the whole kitchen.
+func (h *harness) cooked(count int) string {
+	h.t.Helper()
+	id := h.order(count)
+	h.apply(h.cook(id)...)
+	return id
+}
