@@ -53,7 +53,10 @@ func NewPlaceOrderHandler(pub Publisher, codec *events.Codec, maxCount int) *Pla
 // the key and the request, so a retry (to any node, across a crash) appends
 // an event with the same event id, which every consumer deduplicates; the
 // same key with a different count names a different order.
-func (h *PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (Placed, error) {
+//
+// The append is not cancelled with ctx: once started it completes or fails
+// on its own, so a client that hangs up never leaves a half-known order.
+func (h *PlaceOrderHandler) Handle(_ context.Context, cmd PlaceOrder) (Placed, error) {
 	if err := checkIdempotencyKey(cmd.IdempotencyKey); err != nil {
 		return Placed{}, err
 	}
@@ -70,7 +73,6 @@ func (h *PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (Placed,
 	if err != nil {
 		return Placed{}, err
 	}
-	msg.SetContext(ctx)
 	if err := h.pub.Publish(e.Topic(h.codec.Topics()), msg); err != nil {
 		return Placed{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}

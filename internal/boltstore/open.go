@@ -11,6 +11,12 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// BatchDelay is how long a DB.Batch call waits for others to join its
+// transaction. bbolt's 10ms default suits many writers; here a handful of
+// handlers each write one event at a time and wait for it, so a long delay
+// would cap every handler at a hundred events a second.
+const BatchDelay = time.Millisecond
+
 // OpenTimeout bounds how long Open waits for another process to release a
 // file: bbolt allows one writer process per file.
 const OpenTimeout = 5 * time.Second
@@ -28,6 +34,7 @@ func Open(path string, buckets ...[]byte) (*bolt.DB, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	db.MaxBatchDelay = BatchDelay
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range buckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/ThreeDotsLabs/watermill"
+
+	"github.com/pizzeria/pizzeria/events"
+	"github.com/pizzeria/pizzeria/projections"
+)
+
+// replay rebuilds this node's views from the whole log into a fresh file and
+// swaps it in. On the embedded log the service must be stopped (it holds the
+// files); a running service offers POST /admin/replay instead.
+func replay(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
+	codec := events.NewCodec(topics(cfg))
+	t, err := openTransport(ctx, cfg, watermill.NopLogger{}, codec.Topics())
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	store, err := projections.Open(filepath.Join(cfg.DataDir, "views"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	st, err := store.Rebuild(ctx, t, codec, func(topic string, n int) {
+		fmt.Fprintf(stderr, "replay: %-20s %8d events read\n", topic, n)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "replayed %d events (%d applied, %d undecodable skipped) into views generation %d in %s\n",
+		st.Read, st.Applied, st.Skipped, st.Generation, st.Took.Round(1e6))
+	return nil
+}
+
+// deadLetters lists or re-drives dead letters from the command line.
+func deadLetters(ctx context.Context, cfg *config, action string, stdout io.Writer) error {
+	codec := events.NewCodec(topics(cfg))
+	t, err := openTransport(ctx, cfg, watermill.NopLogger{}, codec.Topics())
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	dlq := codec.Topics().DeadLetters
+	switch action {
+	case "list":
+		letters, err := listDeadLetters(ctx, t, dlq, 1000)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(stdout)
+		for _, l := range letters {
+			if err := enc.Encode(l); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(stdout, "%d dead letters pending\n", len(letters))
+		return nil
+	case "redrive":
+		n, err := redriveDeadLetters(ctx, t, dlq)
+		fmt.Fprintf(stdout, "re-drove %d dead letters\n", n)
+		return err
+	}
+	return fmt.Errorf("%w: dlq takes list or redrive, not %q", errUsage, action)
+}

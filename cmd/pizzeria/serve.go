@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/pizzeria/pizzeria/api"
+	"github.com/pizzeria/pizzeria/command"
+	"github.com/pizzeria/pizzeria/events"
+	"github.com/pizzeria/pizzeria/internal/boltstore"
+	"github.com/pizzeria/pizzeria/projections"
+	"github.com/pizzeria/pizzeria/query"
+)
+
+// roles says which parts of the kitchen a process runs.
+type roles struct {
+	commands bool
+	manager  bool
+	stages   []events.Stage
+	views    bool
+}
+
+func allRoles() roles {
+	return roles{commands: true, manager: true, stages: events.WorkerStages[:], views: true}
+}
+
+// serve runs the given roles until ctx is cancelled (SIGINT/SIGTERM), then
+// stops taking requests, lets in-flight handlers finish and their offsets
+// commit, and closes every file, within cfg.ShutdownTimeout.
+func serve(ctx context.Context, cfg *config, r roles, stderr io.Writer) error {
+	logger := newLogger(cfg, stderr)
+	p, err := build(ctx, cfg, r, logger)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return runUntilDone(ctx, cfg, logger, p.handler, p.kitchen)
+}
+
+// process is one assembled pizzeria process: its roles, its HTTP handler
+// and what must be closed, in order, when it stops.
+type process struct {
+	kitchen *kitchen
+	handler http.Handler
+	place   *command.PlaceOrderHandler // nil unless it takes orders
+	store   *projections.Store         // nil unless it serves views
+	closers []io.Closer
+}
+
+// Close closes stores and then the transport, in reverse order of opening.
+func (p *process) Close() error {
+	var errs []error
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		errs = append(errs, p.closers[i].Close())
+	}
+	return errors.Join(errs...)
+}
+
+func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *process, err error) {
+	p = &process{}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
+	wlog := watermill.NewSlogLogger(logger)
+	codec := events.NewCodec(topics(cfg))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	t, err := openTransport(ctx, cfg, wlog, codec.Topics())
+	if err != nil {
+		return p, err
+	}
+	p.closers = append(p.closers, t)
+	if p.kitchen, err = newKitchen(t, codec, wlog, reg, cfg.ShutdownTimeout); err != nil {
+		return p, err
+	}
+	if r.manager {
+		ledger, err := boltstore.OpenLedger(filepath.Join(cfg.DataDir, "order-manager.db"))
+		if err != nil {
+			return p, err
+		}
+		p.closers = append(p.closers, ledger)
+		if err := p.kitchen.addOrderManager(ledger); err != nil {
+			return p, err
+		}
+	}
+	for _, s := range r.stages {
+		if err := p.kitchen.addStage(s); err != nil {
+			return p, err
+		}
+	}
+	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p.kitchen, cfg.ReadyMaxLag)}
+	if r.views {
+		if p.store, err = projections.Open(filepath.Join(cfg.DataDir, "views")); err != nil {
+			return p, err
+		}
+		p.closers = append(p.closers, p.store)
+		node, err := nodeID(cfg)
+		if err != nil {
+			return p, err
+		}
+		if err := p.kitchen.addViews(p.store, node); err != nil {
+			return p, err
+		}
+		q := query.New(p.store, p.store.Notifier())
+		apiCfg.Queries = &q
+		if cfg.AdminToken != "" {
+			apiCfg.Admin, apiCfg.AdminToken = &admin{store: p.store, t: t, codec: codec, logger: logger}, cfg.AdminToken
+		}
+	}
+	if r.commands {
+		p.place = command.NewPlaceOrderHandler(t.Publisher(), codec, cfg.MaxCount)
+		apiCfg.PlaceOrder = p.place
+	}
+	p.handler, err = api.NewHandler(apiCfg)
+	return p, err
+}
+
+func runUntilDone(ctx context.Context, cfg *config, logger *slog.Logger, handler http.Handler, k *kitchen) error {
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	// Requests waiting for an order (?wait=) are released at shutdown
+	// rather than holding it up.
+	base, release := context.WithCancel(context.Background())
+	defer release()
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return base }}
+	srv.RegisterOnShutdown(release)
+
+	failed := make(chan error, 2)
+	go func() {
+		if err := k.router.Run(ctx); err != nil {
+			failed <- fmt.Errorf("message router: %w", err)
+		}
+	}()
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			failed <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	<-k.router.Running()
+	logger.Info("pizzeria is serving", "http", ln.Addr().String(), "broker", cfg.Broker, "data_dir", cfg.DataDir)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping: draining requests and in-flight messages", "timeout", cfg.ShutdownTimeout)
+	case runErr = <-failed:
+		logger.Error("stopping after a failure", "error", runErr)
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(stopCtx); err != nil {
+		logger.Warn("http shutdown cut short", "error", err)
+	}
+	if err := k.router.Close(); err != nil {
+		logger.Warn("message router did not stop cleanly", "error", err)
+	}
+	logger.Info("stopped")
+	return runErr
+}
+
+func topics(cfg *config) events.Topics {
+	return events.DefaultTopics().WithPrefix(cfg.TopicPrefix)
+}
+
+// readiness reports the log unreachable, or this node's consumers too far
+// behind it, in words an operator can act on.
+func readiness(t transport, k *kitchen, maxLag int64) func(context.Context) error {
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		if err := t.Ping(ctx); err != nil {
+			return fmt.Errorf("event log unreachable: %v", err)
+		}
+		for group, topics := range k.consumed {
+			lag, err := t.Lag(ctx, group, topics)
+			if err != nil {
+				return fmt.Errorf("cannot read consumer lag of %s: %v", group, err)
+			}
+			if lag > maxLag {
+				return fmt.Errorf("%s is %d events behind the log (ready at %d or fewer)", group, lag, maxLag)
+			}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/pizzeria/pizzeria/events"
+	"github.com/pizzeria/pizzeria/internal/boltlog"
+	"github.com/pizzeria/pizzeria/internal/kafka"
+)
+
+// transport is the event log as the roles see it. Only this package knows
+// which one runs: the embedded bbolt log or Kafka.
+type transport interface {
+	Publisher() message.Publisher
+	Subscriber(group string) (message.Subscriber, error)
+	// ReadAll reads a topic from its oldest message to its end as of the call.
+	ReadAll(ctx context.Context, topic string, fn func(*message.Message) error) error
+	// Lag is how many messages of topics group has yet to process.
+	Lag(ctx context.Context, group string, topics []string) (int64, error)
+	// Ping says whether the log is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// openTransport opens the configured log. On Kafka it first creates any
+// missing topic (the dead-letter topic with a single partition, so that its
+// letters have one order), waiting for the cluster while it is unreachable:
+// roles started before their broker come up by themselves.
+func openTransport(ctx context.Context, cfg *config, logger watermill.LoggerAdapter, topics events.Topics) (transport, error) {
+	if cfg.Broker != "kafka" {
+		log, err := boltlog.Open(boltlog.Config{Path: filepath.Join(cfg.DataDir, "log.db"), Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		return embeddedTransport{log}, nil
+	}
+	kc := cfg.Kafka
+	kc.Logger = logger
+	for attempt := 1; ; attempt++ {
+		t, err := connectKafka(ctx, kc, topics)
+		if err == nil {
+			return t, nil
+		}
+		logger.Error("Kafka is not reachable yet, retrying", err, watermill.LogFields{"brokers": kc.Brokers, "attempt": attempt})
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("kafka at %v: %w", kc.Brokers, err)
+		case <-time.After(min(time.Duration(attempt)*time.Second, 5*time.Second)):
+		}
+	}
+}
+
+func connectKafka(ctx context.Context, kc kafka.Config, topics events.Topics) (transport, error) {
+	if err := kafka.EnsureTopics(ctx, kc, topics.Events()); err != nil {
+		return nil, err
+	}
+	dlq := kc
+	dlq.Partitions = 1
+	if err := kafka.EnsureTopics(ctx, dlq, []string{topics.DeadLetters}); err != nil {
+		return nil, err
+	}
+	pub, err := kafka.NewPublisher(kc)
+	if err != nil {
+		return nil, err
+	}
+	return &kafkaTransport{cfg: kc, pub: pub}, nil
+}
+
+type embeddedTransport struct{ log *boltlog.Log }
+
+func (t embeddedTransport) Publisher() message.Publisher { return t.log.Publisher() }
+func (t embeddedTransport) Subscriber(group string) (message.Subscriber, error) {
+	return t.log.Subscriber(group), nil
+}
+func (t embeddedTransport) ReadAll(ctx context.Context, topic string, fn func(*message.Message) error) error {
+	return t.log.ReadAll(ctx, topic, fn)
+}
+func (t embeddedTransport) Lag(_ context.Context, group string, topics []string) (int64, error) {
+	return t.log.Lag(group, topics)
+}
+func (t embeddedTransport) Ping(context.Context) error { return nil }
+func (t embeddedTransport) Close() error               { return t.log.Close() }
+
+type kafkaTransport struct {
+	cfg kafka.Config
+	pub message.Publisher
+}
+
+func (t *kafkaTransport) Publisher() message.Publisher { return t.pub }
+func (t *kafkaTransport) Subscriber(group string) (message.Subscriber, error) {
+	return kafka.NewSubscriber(t.cfg, group)
+}
+func (t *kafkaTransport) ReadAll(ctx context.Context, topic string, fn func(*message.Message) error) error {
+	return kafka.ReadAll(ctx, t.cfg, topic, fn)
+}
+func (t *kafkaTransport) Lag(ctx context.Context, group string, topics []string) (int64, error) {
+	return kafka.Lag(ctx, t.cfg, group, topics)
+}
+func (t *kafkaTransport) Ping(ctx context.Context) error { return kafka.Ping(ctx, t.cfg) }
+func (t *kafkaTransport) Close() error                   { return t.pub.Close() }
