@@ -138,8 +138,11 @@ func runUntilDone(ctx context.Context, cfg *config, logger *slog.Logger, handler
 	// rather than holding it up.
 	base, release := context.WithCancel(context.Background())
 	defer release()
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return base }}
+	srv := &http.Server{Handler: handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      query.MaxWait + 15*time.Second, // ?wait= may hold an answer that long
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return base }}
 	srv.RegisterOnShutdown(release)
 
 	failed := make(chan error, 2)
