@@ -23,3 +23,23 @@ kafka-up: ## Start Kafka on 127.0.0.1:19092 (KAFKA_PORT) and wait until it accep
 .PHONY: kafka-down
 kafka-down: ## Stop Kafka and delete its data
 	@$(KAFKA) down
+
+# End-to-end tests: the pizzeria binary as real processes. Those on Kafka
+# expect the broker up (make kafka-up); PIZZERIA_E2E_KAFKA overrides its address.
+E2E_GO_TEST := go test -tags e2e -count=1 -v
+
+.PHONY: e2e
+e2e: ## Run the real-Kafka end-to-end suite: pipeline, broker outage, poison messages
+	$(E2E_GO_TEST) -timeout 20m -run 'TestKafkaPipeline|TestBrokerOutage|TestPoisonMessages' ./e2e/
+
+.PHONY: crash
+crash: ## Kill processes at random under load, embedded and Kafka (PIZZERIA_CRASH_KILLS, default 50)
+	$(E2E_GO_TEST) -timeout 20m -run 'TestCrashEmbedded|TestCrashKafka' ./e2e/
+
+.PHONY: crash-embedded
+crash-embedded: ## Crash harness on the embedded log (no Kafka needed)
+	$(E2E_GO_TEST) -timeout 10m -run 'TestCrashEmbedded' ./e2e/
+
+.PHONY: crash-kafka
+crash-kafka: ## Crash harness with every role its own process on Kafka
+	$(E2E_GO_TEST) -timeout 10m -run 'TestCrashKafka' ./e2e/

@@ -6,6 +6,8 @@
 #   fetch                   download the pinned Kafka jars into the cache (no-op when cached)
 #   up                      fetch, format storage, start in the background, wait until ready
 #   down                    stop the broker (SIGTERM, then SIGKILL) and delete its data
+#   stop                    stop the broker but keep its data (topics, messages, offsets)
+#   start                   start a broker stopped with 'stop' again from its kept data
 #   status                  print whether the broker is running (exit 0 running, 3 stopped)
 #   logs [-f]               print the broker log (follow with -f)
 #   topics [args...]        run kafka-topics against the broker, e.g. topics --list
@@ -369,6 +371,13 @@ cmd_up() {
     die "formatting KRaft storage failed"
   fi
 
+  launch "$start"
+}
+
+# Starts the broker from the configuration and data in KAFKA_DATA_DIR, in the
+# background, and waits until it accepts clients. $1 is when the command began.
+launch() {
+  local start="$1" pid
   log "starting Kafka $KAFKA_VERSION on $BOOTSTRAP (controller $KAFKA_HOST:$KAFKA_CONTROLLER_PORT)"
   # shellcheck disable=SC2086 # KAFKA_HEAP_OPTS is a list of JVM flags on purpose
   setsid nohup "$JAVA" $KAFKA_HEAP_OPTS -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
@@ -376,7 +385,7 @@ cmd_up() {
     -Dlog4j2.configurationFile="$SERVER_LOG4J" \
     -Dkafka.logs.dir="$LOG_DIR" \
     -cp "$CLASSPATH_GLOB" kafka.Kafka "$SERVER_PROPS" \
-    >"$STDOUT_LOG" 2>&1 </dev/null {LOCK_FD}>&- &
+    >>"$STDOUT_LOG" 2>&1 </dev/null {LOCK_FD}>&- &
   pid=$!
   printf '%s\n' "$pid" >"$PID_FILE"
 
@@ -441,6 +450,43 @@ cmd_down() {
   fi
 }
 
+# Stops the broker but keeps its data, so that `start` brings back the same
+# cluster with every topic, message and committed offset.
+cmd_stop() {
+  local pid
+  take_lock "$KAFKA_DATA_DIR.lock" "$((KAFKA_STOP_TIMEOUT + 900))"
+  if pid="$(running_pid)"; then
+    log "stopping Kafka (pid $pid), keeping its data in $KAFKA_DATA_DIR"
+    stop_pid "$pid"
+    rm -f "$PID_FILE"
+    log "stopped"
+  else
+    log "not running"
+  fi
+}
+
+# Starts a broker stopped by `stop` again from its kept data.
+cmd_start() {
+  local pid
+  take_lock "$KAFKA_DATA_DIR.lock" "$((KAFKA_START_TIMEOUT + 900))"
+  if pid="$(running_pid)"; then
+    log "already running (pid $pid) on $BOOTSTRAP"
+    return 0
+  fi
+  [[ -f "$SERVER_PROPS" && -d "$METADATA_DIR" ]] ||
+    die "no broker state in $KAFKA_DATA_DIR to start from: run '$0 up' instead"
+  require "$JAVA" "install a Java 17+ runtime"
+  require timeout "install coreutils"
+  libs_cached || die "Kafka jars are not cached: run '$0 up' instead"
+  local port
+  for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    if port_open "$KAFKA_HOST" "$port"; then
+      die "$KAFKA_HOST:$port is already in use by another program"
+    fi
+  done
+  launch "$SECONDS"
+}
+
 cmd_status() {
   local pid
   if pid="$(running_pid)"; then
@@ -474,6 +520,8 @@ main() {
     fetch) cmd_fetch "$@" ;;
     up) cmd_up "$@" ;;
     down) cmd_down "$@" ;;
+    stop) cmd_stop "$@" ;;
+    start) cmd_start "$@" ;;
     status) cmd_status "$@" ;;
     logs) cmd_logs "$@" ;;
     topics) cmd_topics "$@" ;;
