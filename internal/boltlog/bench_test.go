@@ -2,6 +2,7 @@ package boltlog_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,11 +16,23 @@ import (
 // benchPayload is the size of a typical pizza event.
 var benchPayload = []byte(`{"order_id":"4f9c8a1e-2b7d-4c1a-9e3f-5a6b7c8d9e0f","pizza_id":"0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e","sauce":"regular","cheese":"goat cheese","meats":"pepperoni & ham","veggies":""}`)
 
+// benchOrders are the correlation ids benchmark messages spread over, as the
+// orders in a busy kitchen do.
+var benchOrders = func() []string {
+	ids := make([]string, 256)
+	for i := range ids {
+		ids[i] = watermill.NewUUID()
+	}
+	return ids
+}()
+
+var benchSeq atomic.Uint64
+
 func benchMessage() *message.Message {
 	msg := message.NewMessage(watermill.NewUUID(), benchPayload)
 	msg.Metadata.Set(events.MetaEventType, "CheeseAdded")
 	msg.Metadata.Set(events.MetaSchemaVersion, "1")
-	msg.Metadata.Set(events.MetaCorrelationID, "4f9c8a1e-2b7d-4c1a-9e3f-5a6b7c8d9e0f")
+	msg.Metadata.Set(events.MetaCorrelationID, benchOrders[benchSeq.Add(1)%uint64(len(benchOrders))])
 	return msg
 }
 
@@ -102,4 +115,65 @@ func BenchmarkEndToEnd(b *testing.B) {
 		b.Fatalf("consumed %d of %d", consumed.Load(), b.N)
 	}
 	reportRate(b, l, before, start)
+}
+
+// BenchmarkStage is a pipeline stage as the watermill router runs one: each
+// delivered message is handled in its own goroutine, which publishes one
+// message (waiting for its commit) and then acks. The input is written
+// before the clock starts. With one partition the stage handles one message
+// per commit; with several, the partitions' handlers share commits.
+func BenchmarkStage(b *testing.B) {
+	for _, partitions := range []int{1, 8} {
+		b.Run(fmt.Sprintf("partitions=%d", partitions), func(b *testing.B) {
+			cfg := testConfig(b)
+			cfg.Partitions = partitions
+			l := mustOpen(b, cfg)
+			pub := l.Publisher()
+			for left := b.N; left > 0; {
+				batch := make([]*message.Message, min(left, 500))
+				for i := range batch {
+					batch[i] = benchMessage()
+				}
+				if err := pub.Publish("in", batch...); err != nil {
+					b.Fatal(err)
+				}
+				left -= len(batch)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			msgs, err := l.Subscriber("stage").Subscribe(ctx, "in")
+			if err != nil {
+				b.Fatal(err)
+			}
+
+			before, start := l.Stats(), time.Now()
+			b.ResetTimer()
+			var handled atomic.Int64
+			allHandled := make(chan struct{})
+			go func() {
+				for msg := range msgs {
+					go func() {
+						out := message.NewMessage(watermill.NewUUID(), msg.Payload)
+						out.Metadata.Set(events.MetaCorrelationID, msg.Metadata.Get(events.MetaCorrelationID))
+						if err := pub.Publish("out", out); err != nil {
+							b.Error(err)
+							msg.Nack()
+							return
+						}
+						msg.Ack()
+						if handled.Add(1) == int64(b.N) {
+							close(allHandled)
+						}
+					}()
+				}
+			}()
+			select {
+			case <-allHandled:
+			case <-time.After(2 * time.Minute):
+				b.Fatalf("handled %d of %d", handled.Load(), b.N)
+			}
+			b.StopTimer()
+			reportRate(b, l, before, start)
+		})
+	}
 }

@@ -2,6 +2,7 @@ package boltlog
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -16,7 +17,11 @@ const (
 	DefaultReadAhead            = 64
 	DefaultQueueSize            = 1024
 	DefaultOffsetCommitInterval = 50 * time.Millisecond
+	DefaultPartitions           = 8
 )
+
+// MaxPartitions is the most partitions a topic may have.
+const MaxPartitions = 1024
 
 // Config configures a Log. Zero values mean the defaults above.
 type Config struct {
@@ -43,8 +48,17 @@ type Config struct {
 	// QueueSize is the capacity of the writer's request queue.
 	QueueSize int
 	// ReadAhead is how many messages a consumer group reads per bbolt read
-	// transaction; it bounds the memory a subscription holds.
+	// transaction and partition; it bounds the memory a subscription holds.
 	ReadAhead int
+
+	// Partitions is the partition count a topic gets when it is first
+	// written. It is stored with the topic: a topic keeps its count for
+	// good, whatever later Opens configure.
+	Partitions int
+	// PartitionsFor, if set, overrides Partitions for the topics for which
+	// it returns a positive count (e.g. 1 for a topic whose messages must
+	// keep one total order). It must be a pure function of the topic.
+	PartitionsFor func(topic string) int
 }
 
 func (c *Config) setDefaults() {
@@ -72,6 +86,23 @@ func (c *Config) setDefaults() {
 	if c.ReadAhead == 0 {
 		c.ReadAhead = DefaultReadAhead
 	}
+	if c.Partitions == 0 {
+		c.Partitions = DefaultPartitions
+	}
+}
+
+// partitionsFor is the partition count a new topic gets.
+func (c *Config) partitionsFor(topic string) (int, error) {
+	n := c.Partitions
+	if c.PartitionsFor != nil {
+		if m := c.PartitionsFor(topic); m > 0 {
+			n = m
+		}
+	}
+	if n < 1 || n > MaxPartitions {
+		return 0, fmt.Errorf("boltlog: topic %q: %d partitions, want 1 to %d", topic, n, MaxPartitions)
+	}
+	return n, nil
 }
 
 // Validate reports every problem with the configuration at once.
@@ -100,6 +131,9 @@ func (c Config) Validate() error {
 	}
 	if c.ReadAhead < 0 {
 		errs = append(errs, errors.New("boltlog: ReadAhead must not be negative"))
+	}
+	if c.Partitions < 0 || c.Partitions > MaxPartitions {
+		errs = append(errs, fmt.Errorf("boltlog: Partitions must be between 1 and %d (0 means %d)", MaxPartitions, DefaultPartitions))
 	}
 	return errors.Join(errs...)
 }

@@ -5,12 +5,20 @@ import (
 	"sync/atomic"
 )
 
-// cursor is a consumer group's position on one topic, shared by every
-// subscription of that group and topic in the process. Whoever holds token
-// is the only one delivering, which makes one message in flight per group
-// and topic and keeps delivery in log order across competing subscribers.
+// groupPartition names a consumer group's position on one partition.
+type groupPartition struct {
+	group     string
+	topic     string
+	partition int
+}
+
+// cursor is a consumer group's position on one partition of a topic,
+// shared by every subscription of that group and topic in the process.
+// Whoever holds token is the only one delivering from the partition, which
+// makes one message in flight per group and partition and keeps delivery in
+// partition order across competing subscribers.
 type cursor struct {
-	group, topic string
+	groupPartition
 
 	// next is the offset of the first un-acked message. It is written only
 	// by the token holder and read by anyone.
@@ -25,42 +33,47 @@ type cursor struct {
 	ahead []record
 }
 
-// cursors keeps one cursor per (group, topic) for the life of the Log, so
-// that acks not yet flushed to bbolt are never forgotten by a later
-// subscription. Its size grows with groups times topics, never with messages.
+func (c *cursor) tp() topicPartition {
+	return topicPartition{c.topic, c.partition}
+}
+
+// cursors keeps one cursor per (group, topic, partition) for the life of the
+// Log, so that acks not yet flushed to bbolt are never forgotten by a later
+// subscription. Its size grows with groups times partitions, never with
+// messages.
 type cursors struct {
 	mu sync.Mutex
-	m  map[groupTopic]*cursor
+	m  map[groupPartition]*cursor
 }
 
 func newCursors() *cursors {
-	return &cursors{m: make(map[groupTopic]*cursor)}
+	return &cursors{m: make(map[groupPartition]*cursor)}
 }
 
-func (cs *cursors) lookup(group, topic string) *cursor {
+func (cs *cursors) lookup(key groupPartition) *cursor {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	return cs.m[groupTopic{group, topic}]
+	return cs.m[key]
 }
 
-// get returns the cursor of group on topic, creating it at the durable
-// position load reports.
-func (cs *cursors) get(group, topic string, load func() (uint64, error)) (*cursor, error) {
-	if c := cs.lookup(group, topic); c != nil {
+// get returns the cursor of key, creating it at the durable position load
+// reports.
+func (cs *cursors) get(key groupPartition, load func() (uint64, error)) (*cursor, error) {
+	if c := cs.lookup(key); c != nil {
 		return c, nil
 	}
-	// No cursor means no ack of this pair in this process: bbolt is exact.
+	// No cursor means no ack of this partition in this process: bbolt is
+	// exact.
 	next, err := load()
 	if err != nil {
 		return nil, err
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	key := groupTopic{group, topic}
 	if c, ok := cs.m[key]; ok {
 		return c, nil
 	}
-	c := &cursor{group: group, topic: topic, token: make(chan struct{}, 1)}
+	c := &cursor{groupPartition: key, token: make(chan struct{}, 1)}
 	c.next.Store(next)
 	c.token <- struct{}{}
 	cs.m[key] = c

@@ -12,7 +12,9 @@ import (
 // retryDelay is the pause before a subscription retries a failed read.
 const retryDelay = time.Second
 
-// subscription is the goroutine behind one Subscribe call.
+// subscription is a goroutine behind one Subscribe call: it delivers one
+// partition of the topic. A Subscribe call runs one per partition, all
+// sending to the same channel.
 type subscription struct {
 	log    *Log
 	cursor *cursor
@@ -53,7 +55,7 @@ func (s *subscription) deliverNext() bool {
 	for {
 		switch s.deliver(rec, offset) {
 		case acked:
-			s.log.commitOffset(c.group, c.topic, c.acked())
+			s.log.commitOffset(c.groupPartition, c.acked())
 			return true
 		case nacked:
 			if !s.sleep(s.log.cfg.NackDelay) {
@@ -71,7 +73,7 @@ func (s *subscription) deliver(rec record, offset uint64) outcome {
 	if s.ctx.Err() != nil {
 		return stopped
 	}
-	msg := rec.message(offset)
+	msg := rec.message(s.cursor.partition, offset)
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
 	msg.SetContext(ctx)
@@ -105,16 +107,16 @@ func (s *subscription) head() (record, bool) {
 			return c.ahead[0], true
 		}
 		next := c.next.Load()
-		ready, wake, known := s.log.hub.await(c.topic, next)
+		ready, wake, known := s.log.hub.await(c.tp(), next)
 		switch {
 		case !known:
-			if _, err := s.log.endOffset(c.topic); err != nil && !s.retry(err) {
+			if _, err := s.log.endOffset(c.tp()); err != nil && !s.retry(err) {
 				return record{}, false
 			}
 		case ready:
-			recs, err := s.log.readChunk(c.topic, next, s.log.cfg.ReadAhead)
+			recs, err := s.log.readChunk(c.tp(), next, s.log.cfg.ReadAhead)
 			if err == nil && len(recs) == 0 {
-				err = fmt.Errorf("%w: topic %q has no offset %d", ErrCorruptRecord, c.topic, next)
+				err = fmt.Errorf("%w: topic %q partition %d has no offset %d", ErrCorruptRecord, c.topic, c.partition, next)
 			}
 			if err != nil {
 				if !s.retry(err) {
@@ -135,7 +137,7 @@ func (s *subscription) head() (record, bool) {
 
 func (s *subscription) retry(err error) bool {
 	s.log.cfg.Logger.Error("Cannot read log, retrying", err, watermill.LogFields{
-		"group": s.cursor.group, "topic": s.cursor.topic, "offset": s.cursor.next.Load(),
+		"group": s.cursor.group, "topic": s.cursor.topic, "partition": s.cursor.partition, "offset": s.cursor.next.Load(),
 	})
 	return s.sleep(retryDelay)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,8 +57,8 @@ func TestReopenKeepsMessagesOffsetsAndRedeliversUnacked(t *testing.T) {
 	if end, err := l.EndOffset("orders"); err != nil || end != 5 {
 		t.Fatalf("EndOffset = %d, %v; want 5", end, err)
 	}
-	if next, err := l.Committed("projections", "orders"); err != nil || next != 2 {
-		t.Fatalf("Committed = %d, %v; want 2", next, err)
+	if next, err := l.Committed("projections", "orders"); err != nil || next[0] != 2 {
+		t.Fatalf("Committed = %v, %v; want 2 on partition 0", next, err)
 	}
 	ch = subscribe(t, l.Subscriber("projections"), "orders")
 	for i := 2; i < 5; i++ {
@@ -99,24 +100,25 @@ func TestAcksAreFlushedByClose(t *testing.T) {
 	closeWithin(t, l, 5*time.Second)
 
 	l = mustOpen(t, cfg)
-	if next, err := l.Committed("stage", "pizza"); err != nil || next != n {
-		t.Fatalf("Committed = %d, %v; want %d", next, err, n)
+	if next, err := l.Committed("stage", "pizza"); err != nil || next[0] != n {
+		t.Fatalf("Committed = %v, %v; want %d on partition 0", next, err, n)
 	}
 	if lag, err := l.Lag("stage", []string{"pizza"}); err != nil || lag != 0 {
 		t.Fatalf("Lag = %d, %v; want 0", lag, err)
 	}
 }
 
-// TestStoredLayoutV1 pins the bytes on disk, so that a file written today
+// TestStoredLayoutV2 pins the bytes on disk, so that a file written today
 // stays readable by every later version.
-func TestStoredLayoutV1(t *testing.T) {
+func TestStoredLayoutV2(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
+	cfg.Partitions = 3
 	l, err := boltlog.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustPublish(t, l.Publisher(), "pizza", "skip", "hi")
+	mustPublish(t, l.Publisher(), "pizza", "skip", "hi") // no correlation_id: partition 0
 	ch := subscribe(t, l.Subscriber("g"), "pizza")
 	receive(t, ch, 5*time.Second).Ack()
 	receive(t, ch, 5*time.Second) // offset 1 stays un-acked
@@ -128,17 +130,27 @@ func TestStoredLayoutV1(t *testing.T) {
 	}
 	defer db.Close()
 	wantRecord := []byte{0x01, 0x05, 'h', 'i', '-', 'i', 'd', 0x00, 'h', 'i'}
+	p0 := []byte{0, 0, 0, 0}
 	err = db.View(func(tx *bolt.Tx) error {
-		if got := tx.Bucket([]byte("meta")).Get([]byte("format")); !bytes.Equal(got, []byte{1}) {
-			t.Errorf("meta/format = % x, want 01", got)
+		if got := tx.Bucket([]byte("meta")).Get([]byte("format")); !bytes.Equal(got, []byte{2}) {
+			t.Errorf("meta/format = % x, want 02", got)
+		}
+		topic := tx.Bucket([]byte("topics")).Bucket([]byte("pizza"))
+		if got := topic.Get([]byte("partitions")); !bytes.Equal(got, []byte{0, 0, 0, 3}) {
+			t.Errorf("topics/pizza/partitions = % x, want 00 00 00 03", got)
+		}
+		for p := byte(0); p < 3; p++ {
+			if topic.Bucket([]byte{0, 0, 0, p}) == nil {
+				t.Errorf("topics/pizza/%d is not a bucket", p)
+			}
 		}
 		key := binary.BigEndian.AppendUint64(nil, 1)
-		if got := tx.Bucket([]byte("topics")).Bucket([]byte("pizza")).Get(key); !bytes.Equal(got, wantRecord) {
-			t.Errorf("topics/pizza/1 = % x, want % x", got, wantRecord)
+		if got := topic.Bucket(p0).Get(key); !bytes.Equal(got, wantRecord) {
+			t.Errorf("topics/pizza/0/1 = % x, want % x", got, wantRecord)
 		}
 		want := binary.BigEndian.AppendUint64(nil, 1)
-		if got := tx.Bucket([]byte("groups")).Bucket([]byte("g")).Get([]byte("pizza")); !bytes.Equal(got, want) {
-			t.Errorf("groups/g/pizza = % x, want % x", got, want)
+		if got := tx.Bucket([]byte("groups")).Bucket([]byte("g")).Bucket([]byte("pizza")).Get(p0); !bytes.Equal(got, want) {
+			t.Errorf("groups/g/pizza/0 = % x, want % x", got, want)
 		}
 		return nil
 	})
@@ -166,22 +178,37 @@ func TestOpenFailsFastWhenFileIsHeld(t *testing.T) {
 	}
 }
 
-func TestOpenRejectsNewerLayout(t *testing.T) {
+func TestOpenRejectsOtherLayouts(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
-	closeWithin(t, mustOpenNoCleanup(t, cfg), time.Second)
-	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		format []byte
+		want   string
+	}{
+		{"single-partition layout 1", []byte{1}, "single-partition"},
+		{"newer layout", []byte{3}, "layout [3]"},
+		{"malformed", []byte{2, 0}, "layout [2 0]"},
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte("meta")).Put([]byte("format"), []byte{2})
-	})
-	if cerr := db.Close(); err != nil || cerr != nil {
-		t.Fatal(err, cerr)
-	}
-	if _, err := boltlog.Open(cfg); !errors.Is(err, boltlog.ErrUnsupportedFormat) {
-		t.Fatalf("err = %v, want ErrUnsupportedFormat", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig(t)
+			closeWithin(t, mustOpenNoCleanup(t, cfg), time.Second)
+			db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{Timeout: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.Update(func(tx *bolt.Tx) error {
+				return tx.Bucket([]byte("meta")).Put([]byte("format"), tt.format)
+			})
+			if cerr := db.Close(); err != nil || cerr != nil {
+				t.Fatal(err, cerr)
+			}
+			_, err = boltlog.Open(cfg)
+			if !errors.Is(err, boltlog.ErrUnsupportedFormat) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want ErrUnsupportedFormat mentioning %q", err, tt.want)
+			}
+		})
 	}
 }
 

@@ -13,9 +13,13 @@ var (
 	// ErrInvalidGroup is returned for an empty consumer group name or one
 	// longer than bbolt's key limit.
 	ErrInvalidGroup = errors.New("boltlog: invalid consumer group name")
+	// ErrInvalidPartition is returned for a partition number the topic
+	// does not have.
+	ErrInvalidPartition = errors.New("boltlog: invalid partition")
 	// ErrCorruptRecord is returned when a stored message cannot be decoded.
 	ErrCorruptRecord = errors.New("boltlog: corrupt record")
-	// ErrUnsupportedFormat is returned by Open for a file written by a newer
-	// version of the log.
+	// ErrUnsupportedFormat is returned by Open for a file whose layout this
+	// version does not read: one written by a newer version, or by an
+	// earlier one with single-partition topics.
 	ErrUnsupportedFormat = errors.New("boltlog: unsupported file format")
 )

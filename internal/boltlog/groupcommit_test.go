@@ -47,8 +47,8 @@ func TestConcurrentPublishesShareTransactions(t *testing.T) {
 	if txs*2 > msgs {
 		t.Fatalf("%d transactions for %d messages: publishes are not grouped", txs, msgs)
 	}
-	if end, err := l.EndOffset("pizza"); err != nil || end != publishers*each {
-		t.Fatalf("EndOffset = %d, %v", end, err)
+	if n, err := l.Count("pizza"); err != nil || n != publishers*each {
+		t.Fatalf("Count = %d, %v", n, err)
 	}
 }
 
@@ -74,7 +74,7 @@ func TestPublishBatchIsContiguous(t *testing.T) {
 	wg.Wait()
 
 	var payloads []string
-	err := l.Read(context.Background(), "t", 0, publishers*batch, func(_ uint64, msg *message.Message) error {
+	err := l.ReadPartition(context.Background(), "t", 0, 0, publishers*batch, func(_ uint64, msg *message.Message) error {
 		payloads = append(payloads, string(msg.Payload))
 		return nil
 	})

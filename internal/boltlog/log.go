@@ -19,6 +19,7 @@ type Log struct {
 	writer  *writer
 	hub     *hub
 	cursors *cursors
+	counts  *partitionCounts
 
 	// ctx is cancelled by Close; every subscription derives from it.
 	ctx    context.Context
@@ -66,9 +67,9 @@ func Open(cfg Config) (*Log, error) {
 		return nil, errors.Join(fmt.Errorf("boltlog: init %s: %w", cfg.Path, err), db.Close())
 	}
 
-	l := &Log{cfg: cfg, db: db, hub: newHub(), cursors: newCursors()}
+	l := &Log{cfg: cfg, db: db, hub: newHub(), cursors: newCursors(), counts: newPartitionCounts()}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
-	l.writer = newWriter(db, l.hub, cfg)
+	l.writer = newWriter(db, l.hub, l.counts, &l.cfg)
 	go l.writer.run()
 	return l, nil
 }
@@ -123,13 +124,14 @@ func (l *Log) Subscriber(group string) message.Subscriber {
 	return newSubscriber(l, group)
 }
 
-// append commits records to topic and waits for the commit.
-func (l *Log) append(topic string, records [][]byte, size int) error {
+// append commits records to topic and waits for the commit. hashes[i] picks
+// the partition of records[i].
+func (l *Log) append(topic string, records [][]byte, hashes []uint32, size int) error {
 	if err := l.enter(); err != nil {
 		return err
 	}
 	defer l.active.Done()
-	r := &request{topic: topic, records: records, size: size, done: make(chan error, 1)}
+	r := &request{topic: topic, records: records, hashes: hashes, size: size, done: make(chan error, 1)}
 	l.writer.reqs <- r
 	if err := <-r.done; err != nil {
 		return fmt.Errorf("boltlog: append to %q: %w", topic, err)
@@ -137,8 +139,71 @@ func (l *Log) append(topic string, records [][]byte, size int) error {
 	return nil
 }
 
-// commitOffset queues a consumer group's new position for the next group
-// commit. The caller must hold an active registration (see enter).
-func (l *Log) commitOffset(group, topic string, next uint64) {
-	l.writer.reqs <- &request{group: group, topic: topic, next: next}
+// commitOffset queues a consumer group's new position on a partition for
+// the next group commit. The caller must hold an active registration (see
+// enter).
+func (l *Log) commitOffset(gp groupPartition, next uint64) {
+	l.writer.reqs <- &request{group: gp.group, topic: gp.topic, partition: gp.partition, next: next}
+}
+
+// partitionCounts caches the partition count of each topic. A topic's count
+// never changes once it is stored, and the count of a topic not stored yet
+// is the configured one, which is what the writer will store: so a cached
+// value is never stale.
+type partitionCounts struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func newPartitionCounts() *partitionCounts {
+	return &partitionCounts{m: make(map[string]int)}
+}
+
+func (pc *partitionCounts) get(topic string) (int, bool) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	n, ok := pc.m[topic]
+	return n, ok
+}
+
+func (pc *partitionCounts) set(topic string, n int) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if _, ok := pc.m[topic]; !ok {
+		pc.m[topic] = n
+	}
+}
+
+// forNew is the count a topic that is not stored yet gets.
+func (pc *partitionCounts) forNew(topic string, cfg *Config) (int, error) {
+	if n, ok := pc.get(topic); ok {
+		return n, nil
+	}
+	return cfg.partitionsFor(topic)
+}
+
+// partitions returns topic's partition count: the stored one, or for a
+// topic never written the one it will get.
+func (l *Log) partitions(topic string) (int, error) {
+	if n, ok := l.counts.get(topic); ok {
+		return n, nil
+	}
+	var n int
+	err := l.db.View(func(tx *bolt.Tx) (err error) {
+		if tb := topicBucket(tx, topic); tb != nil {
+			n, err = storedPartitions(tb, topic)
+		}
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		if n, err = l.cfg.partitionsFor(topic); err != nil {
+			return 0, err
+		}
+	}
+	l.counts.set(topic, n)
+	n, _ = l.counts.get(topic)
+	return n, nil
 }

@@ -13,10 +13,12 @@ type publisher struct {
 	closed atomic.Bool
 }
 
-// Publish appends msgs to topic, in order and with consecutive offsets, and
-// returns once they are committed to disk. Either all of msgs are stored or
-// none. The metadata keys received_partition and received_offset are not
-// stored: they describe a delivery, not the message.
+// Publish appends msgs to topic and returns once they are committed to disk.
+// Either all of msgs are stored or none. Each message goes to the partition
+// its correlation_id metadata hashes to (partition 0 without one); the
+// messages of one call that share a partition get consecutive offsets in it,
+// in call order. The metadata keys received_partition and received_offset
+// are not stored: they describe a delivery, not the message.
 func (p *publisher) Publish(topic string, msgs ...*message.Message) error {
 	if p.closed.Load() {
 		return ErrClosed
@@ -28,12 +30,14 @@ func (p *publisher) Publish(topic string, msgs ...*message.Message) error {
 		return nil
 	}
 	records := make([][]byte, len(msgs))
+	hashes := make([]uint32, len(msgs))
 	size := 0
 	for i, msg := range msgs {
 		records[i] = encodeRecord(nil, msg)
+		hashes[i] = partitionHash(msg)
 		size += len(records[i])
 	}
-	return p.log.append(topic, records, size)
+	return p.log.append(topic, records, hashes, size)
 }
 
 // Close makes further Publish calls fail; it does not close the Log.

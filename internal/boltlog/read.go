@@ -11,15 +11,20 @@ import (
 // readChunkBytes bounds the payload bytes one read transaction copies out.
 const readChunkBytes = 4 << 20
 
-// readChunk copies up to max records of topic starting at offset from out of
-// one short read transaction, so that no transaction stays open while
-// callers process messages. It returns fewer records at the end of the log.
-func (l *Log) readChunk(topic string, from uint64, max int) ([]record, error) {
+// readChunk copies up to max records of a partition starting at offset from
+// out of one short read transaction, so that no transaction stays open while
+// callers process messages. It returns fewer records at the end of the
+// partition.
+func (l *Log) readChunk(tp topicPartition, from uint64, max int) ([]record, error) {
 	var recs []record
 	err := l.db.View(func(tx *bolt.Tx) error {
-		b := topicBucket(tx, topic)
-		if b == nil {
+		tb := topicBucket(tx, tp.topic)
+		if tb == nil {
 			return nil
+		}
+		b, err := partitionBucket(tb, tp.topic, tp.partition)
+		if err != nil {
+			return err
 		}
 		c := b.Cursor()
 		size := 0
@@ -30,11 +35,11 @@ func (l *Log) readChunk(topic string, from uint64, max int) ([]record, error) {
 			}
 			want := from + uint64(len(recs))
 			if off != want {
-				return fmt.Errorf("%w: topic %q has offset %d where %d belongs", ErrCorruptRecord, topic, off, want)
+				return fmt.Errorf("%w: topic %q partition %d has offset %d where %d belongs", ErrCorruptRecord, tp.topic, tp.partition, off, want)
 			}
 			rec, err := decodeRecord(v)
 			if err != nil {
-				return fmt.Errorf("topic %q offset %d: %w", topic, off, err)
+				return fmt.Errorf("topic %q partition %d offset %d: %w", tp.topic, tp.partition, off, err)
 			}
 			recs = append(recs, rec)
 			size += len(rec.payload)
@@ -44,12 +49,15 @@ func (l *Log) readChunk(topic string, from uint64, max int) ([]record, error) {
 	return recs, err
 }
 
-// Read calls fn for each message of topic with an offset in [from, to), in
-// order, stopping early at the end of the log, at the first error from fn or
-// ctx, or when the Log closes. Messages carry the same received_partition
-// and received_offset metadata as deliveries; acking them has no effect.
-// fn runs outside any bbolt transaction.
-func (l *Log) Read(ctx context.Context, topic string, from, to uint64, fn func(offset uint64, msg *message.Message) error) error {
+// ReadAll calls fn for every message of topic committed when it is called:
+// partition by partition, each from its oldest message to its end as of the
+// call, in offset order within a partition. There is no order across
+// partitions (only messages with the same correlation_id share one). It
+// stops at the first error from fn or ctx, or when the Log closes. Messages
+// carry the same received_partition and received_offset metadata as
+// deliveries, and ctx as their context; acking them has no effect. fn runs
+// outside any bbolt transaction, so it may take its time.
+func (l *Log) ReadAll(ctx context.Context, topic string, fn func(msg *message.Message) error) error {
 	if !validName(topic) {
 		return ErrInvalidTopic
 	}
@@ -57,12 +65,85 @@ func (l *Log) Read(ctx context.Context, topic string, from, to uint64, fn func(o
 		return err
 	}
 	defer l.active.Done()
+	ends, err := l.endOffsets(topic)
+	if err != nil {
+		return err
+	}
+	for p, end := range ends {
+		err := l.readRange(ctx, topicPartition{topic, p}, 0, end, func(_ uint64, msg *message.Message) error { return fn(msg) })
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadPartition calls fn for each message of one partition of topic with an
+// offset in [from, to), in order, stopping early at the partition's end, at
+// the first error from fn or ctx, or when the Log closes. Messages carry
+// received_partition and received_offset metadata and ctx as their context.
+func (l *Log) ReadPartition(ctx context.Context, topic string, partition int, from, to uint64, fn func(offset uint64, msg *message.Message) error) error {
+	if !validName(topic) {
+		return ErrInvalidTopic
+	}
+	if err := l.enter(); err != nil {
+		return err
+	}
+	defer l.active.Done()
+	n, err := l.partitions(topic)
+	if err != nil {
+		return err
+	}
+	if partition < 0 || partition >= n {
+		return fmt.Errorf("%w: topic %q has %d partitions, not %d", ErrInvalidPartition, topic, n, partition)
+	}
+	return l.readRange(ctx, topicPartition{topic, partition}, from, to, fn)
+}
+
+// Read calls fn for the messages of topic at positions [from, to) of the
+// sequence ReadAll produces (partition 0 first, then partition 1, ...),
+// counted from 0; fn gets each message's position in that sequence. On a
+// topic with one partition the positions are its offsets.
+//
+// Deprecated: positions are not offsets once a topic has several
+// partitions. Use ReadAll, or ReadPartition with EndOffsets.
+func (l *Log) Read(ctx context.Context, topic string, from, to uint64, fn func(pos uint64, msg *message.Message) error) error {
+	if !validName(topic) {
+		return ErrInvalidTopic
+	}
+	if err := l.enter(); err != nil {
+		return err
+	}
+	defer l.active.Done()
+	ends, err := l.endOffsets(topic)
+	if err != nil {
+		return err
+	}
+	var base uint64 // position of the partition's offset 0
+	for p, end := range ends {
+		lo, hi := max(from, base), min(to, base+end)
+		if lo < hi {
+			err := l.readRange(ctx, topicPartition{topic, p}, lo-base, hi-base, func(off uint64, msg *message.Message) error {
+				return fn(base+off, msg)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		base += end
+	}
+	return nil
+}
+
+// readRange is ReadPartition without the checks. The caller holds an active
+// registration.
+func (l *Log) readRange(ctx context.Context, tp topicPartition, from, to uint64, fn func(offset uint64, msg *message.Message) error) error {
 	for from < to {
 		n := l.cfg.ReadAhead
 		if left := to - from; left < uint64(n) {
 			n = int(left)
 		}
-		recs, err := l.readChunk(topic, from, n)
+		recs, err := l.readChunk(tp, from, n)
 		if err != nil {
 			return err
 		}
@@ -76,7 +157,9 @@ func (l *Log) Read(ctx context.Context, topic string, from, to uint64, fn func(o
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := fn(from, rec.message(from)); err != nil {
+			msg := rec.message(tp.partition, from)
+			msg.SetContext(ctx)
+			if err := fn(from, msg); err != nil {
 				return err
 			}
 			from++
@@ -85,9 +168,9 @@ func (l *Log) Read(ctx context.Context, topic string, from, to uint64, fn func(o
 	return nil
 }
 
-// EndOffset returns the offset the next message appended to topic will get,
-// which is also the number of messages in it (0 for an unknown topic).
-func (l *Log) EndOffset(topic string) (uint64, error) {
+// Partitions returns topic's partition count: the stored one, or for a
+// topic never written the count it will be created with.
+func (l *Log) Partitions(topic string) (int, error) {
 	if !validName(topic) {
 		return 0, ErrInvalidTopic
 	}
@@ -95,70 +178,157 @@ func (l *Log) EndOffset(topic string) (uint64, error) {
 		return 0, err
 	}
 	defer l.active.Done()
-	return l.endOffset(topic)
+	return l.partitions(topic)
 }
 
-func (l *Log) endOffset(topic string) (uint64, error) {
-	if end, ok := l.hub.end(topic); ok {
-		return end, nil
+// EndOffsets returns, per partition of topic, the offset the next message
+// appended to it will get, which is also the number of messages in it. All
+// partitions are read in one transaction, so the figures are one snapshot.
+func (l *Log) EndOffsets(topic string) ([]uint64, error) {
+	if !validName(topic) {
+		return nil, ErrInvalidTopic
 	}
+	if err := l.enter(); err != nil {
+		return nil, err
+	}
+	defer l.active.Done()
+	return l.endOffsets(topic)
+}
+
+func (l *Log) endOffsets(topic string) ([]uint64, error) {
+	var ends []uint64
+	err := l.db.View(func(tx *bolt.Tx) (err error) {
+		ends, err = endOffsetsTx(tx, topic)
+		return err
+	})
+	if err != nil || ends != nil {
+		return ends, err
+	}
+	n, err := l.partitions(topic)
+	if err != nil {
+		return nil, err
+	}
+	return make([]uint64, n), nil
+}
+
+// Count returns the number of messages in topic (0 for an unknown topic).
+func (l *Log) Count(topic string) (int64, error) {
+	ends, err := l.EndOffsets(topic)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, end := range ends {
+		n += int64(end)
+	}
+	return n, nil
+}
+
+// EndOffset returns the number of messages in topic.
+//
+// Deprecated: use Count, or EndOffsets for per-partition offsets.
+func (l *Log) EndOffset(topic string) (uint64, error) {
+	n, err := l.Count(topic)
+	return uint64(n), err
+}
+
+// endOffset is the end of one partition, from the hub or else from bbolt.
+func (l *Log) endOffset(tp topicPartition) (uint64, error) {
 	var end uint64
 	err := l.db.View(func(tx *bolt.Tx) (err error) {
-		end, err = endOffsetTx(tx, topic)
+		end, err = endOffsetTx(tx, tp.topic, tp.partition)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
-	l.hub.learn(topic, end)
-	end, _ = l.hub.end(topic)
+	l.hub.learn(tp, end)
 	return end, nil
 }
 
-// Committed returns group's position on topic: the next offset it will be
-// delivered. It includes acks made in this process that the writer has not
-// made durable yet (they will be within Config.OffsetCommitInterval, or on
-// Close).
-func (l *Log) Committed(group, topic string) (uint64, error) {
+// Committed returns group's position on each partition of topic: the next
+// offset it will be delivered. It includes acks made in this process that
+// the writer has not made durable yet (they will be within
+// Config.OffsetCommitInterval, or on Close).
+func (l *Log) Committed(group, topic string) ([]uint64, error) {
 	if !validName(group) {
-		return 0, ErrInvalidGroup
+		return nil, ErrInvalidGroup
 	}
 	if !validName(topic) {
-		return 0, ErrInvalidTopic
+		return nil, ErrInvalidTopic
 	}
 	if err := l.enter(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer l.active.Done()
-	if c := l.cursors.lookup(group, topic); c != nil {
-		return c.next.Load(), nil
+	n, err := l.partitions(topic)
+	if err != nil {
+		return nil, err
 	}
-	return l.committedDB(group, topic)
+	return l.committed(group, topic, n)
 }
 
-func (l *Log) committedDB(group, topic string) (uint64, error) {
+func (l *Log) committed(group, topic string, n int) ([]uint64, error) {
+	next := make([]uint64, n)
+	var missing []int
+	for p := range next {
+		if c := l.cursors.lookup(groupPartition{group, topic, p}); c != nil {
+			next[p] = c.next.Load()
+		} else {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return next, nil
+	}
+	err := l.db.View(func(tx *bolt.Tx) error {
+		for _, p := range missing {
+			var err error
+			if next[p], err = committedTx(tx, group, topic, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return next, err
+}
+
+func (l *Log) committedDB(gp groupPartition) (uint64, error) {
 	var next uint64
 	err := l.db.View(func(tx *bolt.Tx) (err error) {
-		next, err = committedTx(tx, group, topic)
+		next, err = committedTx(tx, gp.group, gp.topic, gp.partition)
 		return err
 	})
 	return next, err
 }
 
-// Lag returns how many messages of topics group has not acked yet.
+// Lag returns how many messages of topics group has not acked yet, summed
+// over every partition.
 func (l *Log) Lag(group string, topics []string) (int64, error) {
+	if !validName(group) {
+		return 0, ErrInvalidGroup
+	}
+	if err := l.enter(); err != nil {
+		return 0, err
+	}
+	defer l.active.Done()
 	var lag int64
 	for _, topic := range topics {
-		end, err := l.EndOffset(topic)
+		if !validName(topic) {
+			return 0, ErrInvalidTopic
+		}
+		ends, err := l.endOffsets(topic)
 		if err != nil {
 			return 0, err
 		}
-		next, err := l.Committed(group, topic)
+		next, err := l.committed(group, topic, len(ends))
 		if err != nil {
 			return 0, err
 		}
-		if end > next {
-			lag += int64(end - next)
+		for p, end := range ends {
+			if end > next[p] {
+				lag += int64(end - next[p])
+			}
 		}
 	}
 	return lag, nil

@@ -13,7 +13,7 @@ import (
 	"github.com/pizzeria/pizzeria/internal/boltlog"
 )
 
-func TestRead(t *testing.T) {
+func TestReadPartition(t *testing.T) {
 	t.Parallel()
 	l := mustOpen(t, testConfig(t))
 	mustPublish(t, l.Publisher(), "pizza", "p0", "p1", "p2", "p3", "p4")
@@ -35,12 +35,15 @@ func TestRead(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			err := l.Read(context.Background(), tt.topic, tt.from, tt.to, func(off uint64, msg *message.Message) error {
+			err := l.ReadPartition(context.Background(), tt.topic, 0, tt.from, tt.to, func(off uint64, msg *message.Message) error {
 				if want := tt.from + uint64(len(got)); off != want {
 					t.Errorf("offset %d, want %d", off, want)
 				}
 				if md := msg.Metadata.Get(events.MetaReceivedOffset); md != strconv.FormatUint(off, 10) {
 					t.Errorf("received_offset %q at offset %d", md, off)
+				}
+				if md := msg.Metadata.Get(events.MetaReceivedPartition); md != "0" {
+					t.Errorf("received_partition %q, want 0", md)
 				}
 				got = append(got, string(msg.Payload))
 				return nil
@@ -66,12 +69,20 @@ func TestReadCrossesChunks(t *testing.T) {
 	}
 	mustPublish(t, l.Publisher(), "t", payloads...)
 	var got []string
-	err := l.Read(context.Background(), "t", 1, 9, func(_ uint64, msg *message.Message) error {
+	err := l.ReadPartition(context.Background(), "t", 0, 1, 9, func(_ uint64, msg *message.Message) error {
 		got = append(got, string(msg.Payload))
 		return nil
 	})
 	if err != nil || !slices.Equal(got, payloads[1:9]) {
 		t.Fatalf("read %v, %v; want %v", got, err, payloads[1:9])
+	}
+	got = nil
+	err = l.ReadAll(context.Background(), "t", func(msg *message.Message) error {
+		got = append(got, string(msg.Payload))
+		return nil
+	})
+	if err != nil || !slices.Equal(got, payloads) {
+		t.Fatalf("ReadAll %v, %v; want %v", got, err, payloads)
 	}
 }
 
@@ -82,7 +93,7 @@ func TestReadStops(t *testing.T) {
 	errStop := errors.New("stop")
 
 	calls := 0
-	err := l.Read(context.Background(), "t", 0, 3, func(uint64, *message.Message) error {
+	err := l.ReadAll(context.Background(), "t", func(*message.Message) error {
 		calls++
 		return errStop
 	})
@@ -92,7 +103,7 @@ func TestReadStops(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	calls = 0
-	err = l.Read(ctx, "t", 0, 3, func(uint64, *message.Message) error {
+	err = l.ReadAll(ctx, "t", func(*message.Message) error {
 		calls++
 		cancel()
 		return nil
@@ -102,7 +113,7 @@ func TestReadStops(t *testing.T) {
 	}
 }
 
-func TestEndOffsetLagAndTopics(t *testing.T) {
+func TestCountLagAndTopics(t *testing.T) {
 	t.Parallel()
 	l := mustOpen(t, testConfig(t))
 	pub := l.Publisher()
@@ -111,11 +122,11 @@ func TestEndOffsetLagAndTopics(t *testing.T) {
 
 	checks := []struct {
 		topic string
-		want  uint64
+		want  int64
 	}{{"pizza", 3}, {"orders", 2}, {"unknown", 0}}
 	for _, c := range checks {
-		if got, err := l.EndOffset(c.topic); err != nil || got != c.want {
-			t.Errorf("EndOffset(%q) = %d, %v; want %d", c.topic, got, err, c.want)
+		if got, err := l.Count(c.topic); err != nil || got != c.want {
+			t.Errorf("Count(%q) = %d, %v; want %d", c.topic, got, err, c.want)
 		}
 	}
 
@@ -127,8 +138,8 @@ func TestEndOffsetLagAndTopics(t *testing.T) {
 	receive(t, ch, 5*time.Second).Ack()
 	receive(t, ch, 5*time.Second).Ack()
 	receive(t, ch, 5*time.Second) // in flight, not acked: still lag
-	if next, err := l.Committed("fresh", "pizza"); err != nil || next != 2 {
-		t.Fatalf("Committed = %d, %v; want 2", next, err)
+	if next, err := l.Committed("fresh", "pizza"); err != nil || !slices.Equal(next, []uint64{2, 0, 0, 0, 0, 0, 0, 0}) {
+		t.Fatalf("Committed = %v, %v; want 2 on partition 0 of 8", next, err)
 	}
 	if lag, err := l.Lag("fresh", topics); err != nil || lag != 3 {
 		t.Fatalf("Lag after two acks = %d, %v; want 3", lag, err)
@@ -160,11 +171,23 @@ func TestInvalidNames(t *testing.T) {
 	if _, err := l.Subscriber("g").Subscribe(context.Background(), ""); !errors.Is(err, boltlog.ErrInvalidTopic) {
 		t.Errorf("Subscribe to empty topic: %v", err)
 	}
-	if _, err := l.EndOffset(""); !errors.Is(err, boltlog.ErrInvalidTopic) {
-		t.Errorf("EndOffset of empty topic: %v", err)
+	if _, err := l.Count(""); !errors.Is(err, boltlog.ErrInvalidTopic) {
+		t.Errorf("Count of empty topic: %v", err)
 	}
 	if _, err := l.Committed("", "t"); !errors.Is(err, boltlog.ErrInvalidGroup) {
 		t.Errorf("Committed of empty group: %v", err)
+	}
+	if _, err := l.Lag("g", []string{""}); !errors.Is(err, boltlog.ErrInvalidTopic) {
+		t.Errorf("Lag of empty topic: %v", err)
+	}
+	if err := l.ReadAll(context.Background(), "", func(*message.Message) error { return nil }); !errors.Is(err, boltlog.ErrInvalidTopic) {
+		t.Errorf("ReadAll of empty topic: %v", err)
+	}
+	for _, p := range []int{-1, 8} {
+		err := l.ReadPartition(context.Background(), "t", p, 0, 1, func(uint64, *message.Message) error { return nil })
+		if !errors.Is(err, boltlog.ErrInvalidPartition) {
+			t.Errorf("ReadPartition of partition %d of 8: %v", p, err)
+		}
 	}
 }
 
@@ -182,11 +205,14 @@ func TestClosedLogRejectsEverything(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 	calls := map[string]error{
-		"Publish": pub.Publish("t", message.NewMessage("x", nil)),
-		"Read":    l.Read(context.Background(), "t", 0, 1, func(uint64, *message.Message) error { return nil }),
+		"Publish":       pub.Publish("t", message.NewMessage("x", nil)),
+		"ReadAll":       l.ReadAll(context.Background(), "t", func(*message.Message) error { return nil }),
+		"ReadPartition": l.ReadPartition(context.Background(), "t", 0, 0, 1, func(uint64, *message.Message) error { return nil }),
 	}
 	_, calls["Subscribe"] = sub.Subscribe(context.Background(), "t")
-	_, calls["EndOffset"] = l.EndOffset("t")
+	_, calls["Count"] = l.Count("t")
+	_, calls["EndOffsets"] = l.EndOffsets("t")
+	_, calls["Partitions"] = l.Partitions("t")
 	_, calls["Committed"] = l.Committed("g", "t")
 	_, calls["Lag"] = l.Lag("g", []string{"t"})
 	_, calls["Topics"] = l.Topics()

@@ -120,15 +120,15 @@ func (r *reader) string() string {
 	return s
 }
 
-// message builds a fresh watermill message for one delivery of rec at offset.
-// Each delivery gets its own copy, so a handler that mutates a message cannot
-// change what a redelivery sees.
-func (rec record) message(offset uint64) *message.Message {
+// message builds a fresh watermill message for one delivery of rec at offset
+// of partition. Each delivery gets its own copy, so a handler that mutates a
+// message cannot change what a redelivery sees.
+func (rec record) message(partition int, offset uint64) *message.Message {
 	md := make(message.Metadata, len(rec.metadata)+2)
 	for k, v := range rec.metadata {
 		md[k] = v
 	}
-	md[events.MetaReceivedPartition] = "0"
+	md[events.MetaReceivedPartition] = strconv.Itoa(partition)
 	md[events.MetaReceivedOffset] = strconv.FormatUint(offset, 10)
 	msg := message.NewMessage(rec.uuid, bytes.Clone(rec.payload))
 	msg.Metadata = md

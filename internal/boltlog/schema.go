@@ -7,19 +7,30 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// File layout:
+// File layout (version 2):
 //
-//	meta/format            -> one byte, the layout version
-//	topics/<topic>/<off>   -> record (see record.go); off is 8 bytes big endian
-//	groups/<group>/<topic> -> next offset to deliver, 8 bytes big endian
+//	meta/format                      -> one byte, the layout version
+//	topics/<topic>/partitions        -> partition count, 4 bytes big endian
+//	topics/<topic>/<p>/<off>         -> record (see record.go); p is a bucket
+//	                                    named by 4 bytes big endian, off is
+//	                                    8 bytes big endian, dense from 0
+//	groups/<group>/<topic>/<p>       -> next offset to deliver, 8 bytes big endian
+//
+// Version 1 kept every topic as a single partition (topics/<topic>/<off>,
+// groups/<group>/<topic> -> offset). It is not read by this version: Open
+// rejects such a file with ErrUnsupportedFormat.
 var (
-	bucketMeta   = []byte("meta")
-	bucketTopics = []byte("topics")
-	bucketGroups = []byte("groups")
-	keyFormat    = []byte("format")
+	bucketMeta    = []byte("meta")
+	bucketTopics  = []byte("topics")
+	bucketGroups  = []byte("groups")
+	keyFormat     = []byte("format")
+	keyPartitions = []byte("partitions")
 )
 
-const layoutV1 byte = 1
+const (
+	layoutV1 byte = 1 // single-partition topics; no longer readable
+	layoutV2 byte = 2 // partitioned topics
+)
 
 // initSchema creates the top-level buckets and checks the layout version.
 func initSchema(tx *bolt.Tx) error {
@@ -29,11 +40,14 @@ func initSchema(tx *bolt.Tx) error {
 	}
 	switch v := meta.Get(keyFormat); {
 	case v == nil:
-		if err := meta.Put(keyFormat, []byte{layoutV1}); err != nil {
+		if err := meta.Put(keyFormat, []byte{layoutV2}); err != nil {
 			return err
 		}
-	case len(v) != 1 || v[0] != layoutV1:
-		return fmt.Errorf("%w: layout %v", ErrUnsupportedFormat, v)
+	case len(v) == 1 && v[0] == layoutV1:
+		return fmt.Errorf("%w: layout 1 (single-partition topics) was written by an earlier version; "+
+			"this version reads layout %d only: move the file away to start an empty log", ErrUnsupportedFormat, layoutV2)
+	case len(v) != 1 || v[0] != layoutV2:
+		return fmt.Errorf("%w: layout %v, this version reads layout %d only", ErrUnsupportedFormat, v, layoutV2)
 	}
 	for _, name := range [][]byte{bucketTopics, bucketGroups} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -54,18 +68,69 @@ func decodeOffset(b []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(b), nil
 }
 
+func partitionKey(p int) []byte {
+	return binary.BigEndian.AppendUint32(make([]byte, 0, 4), uint32(p))
+}
+
 // topicBucket returns the bucket of topic, or nil if nothing was ever
 // appended to it.
 func topicBucket(tx *bolt.Tx, topic string) *bolt.Bucket {
 	return tx.Bucket(bucketTopics).Bucket([]byte(topic))
 }
 
-// endOffsetTx is the next offset to be written to topic.
-func endOffsetTx(tx *bolt.Tx, topic string) (uint64, error) {
-	b := topicBucket(tx, topic)
+// storedPartitions returns the partition count stored with a topic bucket.
+func storedPartitions(tb *bolt.Bucket, topic string) (int, error) {
+	v := tb.Get(keyPartitions)
+	if len(v) != 4 {
+		return 0, fmt.Errorf("%w: topic %q has a partition count of %d bytes", ErrCorruptRecord, topic, len(v))
+	}
+	n := binary.BigEndian.Uint32(v)
+	if n == 0 || n > MaxPartitions {
+		return 0, fmt.Errorf("%w: topic %q has %d partitions", ErrCorruptRecord, topic, n)
+	}
+	return int(n), nil
+}
+
+// createTopic creates topic's bucket with n empty partitions.
+func createTopic(tx *bolt.Tx, topic string, n int) (*bolt.Bucket, error) {
+	tb, err := tx.Bucket(bucketTopics).CreateBucket([]byte(topic))
+	if err != nil {
+		return nil, err
+	}
+	if err := tb.Put(keyPartitions, binary.BigEndian.AppendUint32(nil, uint32(n))); err != nil {
+		return nil, err
+	}
+	for p := range n {
+		if _, err := tb.CreateBucket(partitionKey(p)); err != nil {
+			return nil, err
+		}
+	}
+	return tb, nil
+}
+
+// partitionBucket returns partition p of a topic bucket.
+func partitionBucket(tb *bolt.Bucket, topic string, p int) (*bolt.Bucket, error) {
+	b := tb.Bucket(partitionKey(p))
 	if b == nil {
+		return nil, fmt.Errorf("%w: topic %q has no partition %d", ErrCorruptRecord, topic, p)
+	}
+	return b, nil
+}
+
+// endOffsetTx is the next offset to be written to partition p of topic.
+func endOffsetTx(tx *bolt.Tx, topic string, p int) (uint64, error) {
+	tb := topicBucket(tx, topic)
+	if tb == nil {
 		return 0, nil
 	}
+	b, err := partitionBucket(tb, topic, p)
+	if err != nil {
+		return 0, err
+	}
+	return endOfBucket(b)
+}
+
+func endOfBucket(b *bolt.Bucket) (uint64, error) {
 	k, _ := b.Cursor().Last()
 	if k == nil {
 		return 0, nil
@@ -74,13 +139,41 @@ func endOffsetTx(tx *bolt.Tx, topic string) (uint64, error) {
 	return off + 1, err
 }
 
-// committedTx is the durable position of group on topic.
-func committedTx(tx *bolt.Tx, group, topic string) (uint64, error) {
+// endOffsetsTx returns the end offset of every partition of topic, or nil
+// for a topic never appended to.
+func endOffsetsTx(tx *bolt.Tx, topic string) ([]uint64, error) {
+	tb := topicBucket(tx, topic)
+	if tb == nil {
+		return nil, nil
+	}
+	n, err := storedPartitions(tb, topic)
+	if err != nil {
+		return nil, err
+	}
+	ends := make([]uint64, n)
+	for p := range n {
+		b, err := partitionBucket(tb, topic, p)
+		if err != nil {
+			return nil, err
+		}
+		if ends[p], err = endOfBucket(b); err != nil {
+			return nil, err
+		}
+	}
+	return ends, nil
+}
+
+// committedTx is the durable position of group on partition p of topic.
+func committedTx(tx *bolt.Tx, group, topic string, p int) (uint64, error) {
 	g := tx.Bucket(bucketGroups).Bucket([]byte(group))
 	if g == nil {
 		return 0, nil
 	}
-	v := g.Get([]byte(topic))
+	t := g.Bucket([]byte(topic))
+	if t == nil {
+		return 0, nil
+	}
+	v := t.Get(partitionKey(p))
 	if v == nil {
 		return 0, nil
 	}

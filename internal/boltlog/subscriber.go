@@ -10,8 +10,8 @@ import (
 
 // subscriber consumes a Log as one consumer group. Subscribe and Close are
 // safe for concurrent use. Subscriptions to the same topic, from this or any
-// other subscriber of the same group, compete for messages: each message is
-// delivered to one of them at a time.
+// other subscriber of the same group, compete for messages: each partition's
+// head message is delivered to one of them at a time.
 type subscriber struct {
 	log   *Log
 	group string
@@ -31,11 +31,15 @@ func newSubscriber(l *Log, group string) *subscriber {
 	return &subscriber{log: l, group: group, ctx: ctx, cancel: cancel}
 }
 
-// Subscribe delivers topic from the group's position onwards. The channel is
-// closed when ctx is cancelled or the subscriber or Log is closed; a message
-// in flight at that moment stays un-acked and is delivered again later.
-// Each message's context is cancelled once it is acked or nacked, or when
-// the subscription ends.
+// Subscribe delivers topic from the group's positions onwards, from every
+// partition at once: at most one un-acked message per partition is in flight
+// across all subscriptions of the group and topic in the process, so up to
+// one per partition concurrently. Messages of one partition arrive in offset
+// order; messages of different partitions interleave. The channel is closed
+// when ctx is cancelled or the subscriber or Log is closed; a message in
+// flight at that moment stays un-acked and is delivered again later. Each
+// message's context is cancelled once it is acked or nacked, or when the
+// subscription ends.
 func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	if !validName(s.group) {
 		return nil, ErrInvalidGroup
@@ -51,9 +55,7 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	if err := s.log.enter(); err != nil {
 		return nil, err
 	}
-	c, err := s.log.cursors.get(s.group, topic, func() (uint64, error) {
-		return s.log.committedDB(s.group, topic)
-	})
+	cs, err := s.cursors(topic)
 	if err != nil {
 		s.log.active.Done()
 		return nil, err
@@ -63,10 +65,14 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	stopOnClose := context.AfterFunc(s.ctx, cancel)
 	stopOnLogClose := context.AfterFunc(s.log.ctx, cancel)
 	out := make(chan *message.Message)
-	sub := &subscription{log: s.log, cursor: c, ctx: subCtx, out: out}
-	fields := watermill.LogFields{"group": s.group, "topic": topic}
+	fields := watermill.LogFields{"group": s.group, "topic": topic, "partitions": len(cs)}
 	s.log.cfg.Logger.Debug("Subscribed", fields)
 
+	var parts sync.WaitGroup
+	for _, c := range cs {
+		sub := &subscription{log: s.log, cursor: c, ctx: subCtx, out: out}
+		parts.Go(sub.run)
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.log.active.Done()
@@ -75,10 +81,29 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 		defer stopOnLogClose()
 		defer stopOnClose()
 		defer cancel()
-		sub.run()
+		parts.Wait()
 		s.log.cfg.Logger.Debug("Subscription ended", fields)
 	}()
 	return out, nil
+}
+
+// cursors returns the group's cursor on every partition of topic.
+func (s *subscriber) cursors(topic string) ([]*cursor, error) {
+	n, err := s.log.partitions(topic)
+	if err != nil {
+		return nil, err
+	}
+	cs := make([]*cursor, n)
+	for p := range cs {
+		key := groupPartition{s.group, topic, p}
+		cs[p], err = s.log.cursors.get(key, func() (uint64, error) {
+			return s.log.committedDB(key)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return cs, nil
 }
 
 // Close ends this subscriber's subscriptions and waits for them to stop.

@@ -45,7 +45,10 @@ func TestCompetingSubscribersShareOneCursor(t *testing.T) {
 		wg.Go(func() {
 			for {
 				select {
-				case msg := <-ch:
+				case msg, ok := <-ch:
+					if !ok {
+						return
+					}
 					off, _ := strconv.Atoi(msg.Metadata.Get(events.MetaReceivedOffset))
 					mu.Lock()
 					order = append(order, off)
@@ -58,7 +61,7 @@ func TestCompetingSubscribersShareOneCursor(t *testing.T) {
 			}
 		})
 	}
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(30 * time.Second)
 	for {
 		mu.Lock()
 		got := len(order)

@@ -9,15 +9,17 @@ import (
 )
 
 // request is one unit of work for the writer: an append of one Publish
-// call's records, or a consumer group's new position.
+// call's records, or a consumer group's new position on a partition.
 type request struct {
 	topic   string
 	records [][]byte
+	hashes  []uint32 // partitionHash of each record
 	size    int
 	done    chan error // buffered; nil for offset commits
 
-	group string
-	next  uint64
+	group     string
+	partition int
+	next      uint64
 }
 
 // writer is the only goroutine that writes to bbolt. It takes every request
@@ -26,7 +28,7 @@ type request struct {
 // fsyncing form the next batch, so the batch size adapts to the load without
 // any added latency for publishers.
 //
-// Consumer offsets never wait: the latest position per group and topic is
+// Consumer offsets never wait: the latest position per group and partition is
 // kept in pending and rides along with the next append, or is written on its
 // own after OffsetCommitInterval when nothing is being published. A slow
 // consumer therefore costs at most one transaction per interval, and a crash
@@ -34,6 +36,8 @@ type request struct {
 type writer struct {
 	db       *bolt.DB
 	hub      *hub
+	counts   *partitionCounts
+	cfg      *Config
 	logger   watermill.LoggerAdapter
 	maxReqs  int
 	maxBytes int
@@ -44,22 +48,22 @@ type writer struct {
 	stopped chan struct{}
 
 	// Owned by run.
-	ends    map[string]uint64 // next offset per topic
-	pending map[groupTopic]uint64
+	ends    map[topicPartition]uint64 // next offset per partition
+	pending map[groupPartition]uint64
 
 	txs, appended, commits atomic.Uint64
 }
 
-func newWriter(db *bolt.DB, h *hub, cfg Config) *writer {
+func newWriter(db *bolt.DB, h *hub, counts *partitionCounts, cfg *Config) *writer {
 	return &writer{
-		db: db, hub: h, logger: cfg.Logger,
+		db: db, hub: h, counts: counts, cfg: cfg, logger: cfg.Logger,
 		maxReqs: cfg.MaxBatchRequests, maxBytes: cfg.MaxBatchBytes,
 		interval: cfg.OffsetCommitInterval,
 		reqs:     make(chan *request, cfg.QueueSize),
 		stop:     make(chan struct{}),
 		stopped:  make(chan struct{}),
-		ends:     make(map[string]uint64),
-		pending:  make(map[groupTopic]uint64),
+		ends:     make(map[topicPartition]uint64),
+		pending:  make(map[groupPartition]uint64),
 	}
 }
 
@@ -110,7 +114,7 @@ func (w *writer) collect(first *request) []*request {
 	size := 0
 	take := func(r *request) {
 		if r.done == nil {
-			w.pending[groupTopic{r.group, r.topic}] = r.next
+			w.pending[groupPartition{r.group, r.topic, r.partition}] = r.next
 			return
 		}
 		appends = append(appends, r)
@@ -136,7 +140,7 @@ func (w *writer) commit(appends []*request) {
 	if len(appends) == 0 && len(offsets) == 0 {
 		return
 	}
-	w.pending = make(map[groupTopic]uint64)
+	w.pending = make(map[groupPartition]uint64)
 	err := w.apply(appends, offsets)
 	if err != nil && len(appends) > 0 && len(appends)+len(offsets) > 1 {
 		for _, r := range appends {
@@ -155,14 +159,14 @@ func (w *writer) commit(appends []*request) {
 
 // offsetsDone puts offsets that failed to commit back into pending, unless a
 // newer position arrived meanwhile, so the next commit retries them.
-func (w *writer) offsetsDone(offsets map[groupTopic]uint64, err error) {
+func (w *writer) offsetsDone(offsets map[groupPartition]uint64, err error) {
 	if err == nil || len(offsets) == 0 {
 		return
 	}
 	w.logger.Error("Cannot commit consumer offsets, will retry", err, watermill.LogFields{"offsets": len(offsets)})
-	for gt, next := range offsets {
-		if _, newer := w.pending[gt]; !newer {
-			w.pending[gt] = next
+	for gp, next := range offsets {
+		if _, newer := w.pending[gp]; !newer {
+			w.pending[gp] = next
 		}
 	}
 }
