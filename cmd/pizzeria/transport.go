@@ -28,13 +28,22 @@ type transport interface {
 	Close() error
 }
 
-// openTransport opens the configured log. On Kafka it first creates any
-// missing topic (the dead-letter topic with a single partition, so that its
-// letters have one order), waiting for the cluster while it is unreachable:
-// roles started before their broker come up by themselves.
+// openTransport opens the configured log. On either log the dead-letter
+// topic has a single partition, so that its letters have one order. On Kafka
+// it first creates any missing topic, waiting for the cluster while it is
+// unreachable: roles started before their broker come up by themselves.
 func openTransport(ctx context.Context, cfg *config, logger watermill.LoggerAdapter, topics events.Topics) (transport, error) {
 	if cfg.Broker != "kafka" {
-		log, err := boltlog.Open(boltlog.Config{Path: filepath.Join(cfg.DataDir, "log.db"), Logger: logger})
+		log, err := boltlog.Open(boltlog.Config{
+			Path:   filepath.Join(cfg.DataDir, "log.db"),
+			Logger: logger,
+			PartitionsFor: func(topic string) int {
+				if topic == topics.DeadLetters {
+					return 1
+				}
+				return 0 // boltlog's default
+			},
+		})
 		if err != nil {
 			return nil, err
 		}
