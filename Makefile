@@ -43,3 +43,22 @@ crash-embedded: ## Crash harness on the embedded log (no Kafka needed)
 .PHONY: crash-kafka
 crash-kafka: ## Crash harness with every role its own process on Kafka
 	$(E2E_GO_TEST) -timeout 10m -run 'TestCrashKafka' ./e2e/
+
+# Everyday targets.
+
+.PHONY: run
+run: ## Run every role in one process on the embedded log (./data, :8080)
+	go run ./cmd/pizzeria
+
+.PHONY: test
+test: ## Unit, conformance and hermetic Kafka tests with the race detector
+	go test -race -count=1 ./...
+
+.PHONY: bench
+bench: ## Throughput and latency of the whole kitchen, plus the embedded log's Go benchmarks
+	go run ./cmd/pizzeria bench --runs 5
+	go test -run '^$$' -bench . -benchtime 2s -count 3 ./internal/boltlog/
+
+.PHONY: ci
+ci: ## What CI runs, from a clean clone
+	bash .ci/run

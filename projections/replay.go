@@ -17,6 +17,11 @@ import (
 // ErrRebuildInProgress: only one rebuild runs at a time.
 var ErrRebuildInProgress = errors.New("a rebuild is already in progress")
 
+// ErrEmptyLog: the log holds no events while the views hold orders, which
+// means the rebuild is reading the wrong topics (a wrong --topic-prefix, a
+// wrong cluster), not that the kitchen is empty. The views are kept.
+var ErrEmptyLog = errors.New("the log holds no events but the views hold orders; check the topic prefix and broker (views left as they were)")
+
 // Source reads the log: every message of topic from the oldest up to the end
 // as of the call, in log order per partition. Messages must carry the
 // received_partition and received_offset metadata a live subscriber sets.
@@ -52,6 +57,12 @@ func (s *Store) Rebuild(ctx context.Context, src Source, codec *events.Codec, pr
 		if err := replayTopic(ctx, src, codec, topic, shadow, &stats, progress); err != nil {
 			s.abortRebuild(gen)
 			return stats, err
+		}
+	}
+	if stats.Read == 0 {
+		if empty, err := s.empty(); err != nil || !empty {
+			s.abortRebuild(gen)
+			return stats, errors.Join(ErrEmptyLog, err)
 		}
 	}
 	if err := s.swap(gen); err != nil {
@@ -105,6 +116,17 @@ func replayTopic(ctx context.Context, src Source, codec *events.Codec, topic str
 		return fmt.Errorf("replaying %s: %w", topic, err)
 	}
 	return nil
+}
+
+// empty reports whether the served views hold no order.
+func (s *Store) empty() (bool, error) {
+	empty := true
+	err := s.view(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketOrders).Cursor().First()
+		empty = k == nil
+		return nil
+	})
+	return empty, err
 }
 
 func (s *Store) beginRebuild() (*bolt.DB, int, error) {

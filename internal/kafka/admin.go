@@ -12,7 +12,7 @@ import (
 // connect opens a sarama client, giving up when ctx ends. The client is closed
 // when ctx ends too, which makes calls still waiting on it fail fast; release
 // it with the returned function.
-func connect(ctx context.Context, cfg Config) (sarama.Client, func(), error) {
+func connect(ctx context.Context, cfg Config, tweaks ...func(*sarama.Config)) (sarama.Client, func(), error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
@@ -20,6 +20,9 @@ func connect(ctx context.Context, cfg Config) (sarama.Client, func(), error) {
 	sc, err := clientConfig(cfg)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, tweak := range tweaks {
+		tweak(sc)
 	}
 	type result struct {
 		client sarama.Client
