@@ -14,7 +14,9 @@ type admin struct {
 	store  *projections.Store
 	t      transport
 	codec  *events.Codec
-	logger *slog.Logger
+	// redriveGroup's offset on the dead-letter topic marks what was re-driven.
+	redriveGroup string
+	logger       *slog.Logger
 }
 
 // Replay rebuilds the views from the log while the live ones keep serving.
@@ -33,28 +35,28 @@ func (a *admin) Replay(ctx context.Context) (projections.RebuildStats, error) {
 
 // DeadLetters lists letters not yet re-driven.
 func (a *admin) DeadLetters(ctx context.Context, limit int) ([]deadletter.Letter, error) {
-	return listDeadLetters(ctx, a.t, a.codec.Topics().DeadLetters, limit)
+	return listDeadLetters(ctx, a.t, a.codec.Topics().DeadLetters, a.redriveGroup, limit)
 }
 
 // Redrive re-drives every pending letter.
 func (a *admin) Redrive(ctx context.Context) (int, error) {
-	return redriveDeadLetters(ctx, a.t, a.codec.Topics().DeadLetters)
+	return redriveDeadLetters(ctx, a.t, a.codec.Topics().DeadLetters, a.redriveGroup)
 }
 
-func listDeadLetters(ctx context.Context, t transport, topic string, limit int) ([]deadletter.Letter, error) {
-	pending, err := t.Lag(ctx, deadletter.RedriveGroup, []string{topic})
+func listDeadLetters(ctx context.Context, t transport, topic, group string, limit int) ([]deadletter.Letter, error) {
+	pending, err := t.Lag(ctx, group, []string{topic})
 	if err != nil {
 		return nil, err
 	}
 	return deadletter.List(ctx, t, topic, pending, limit)
 }
 
-func redriveDeadLetters(ctx context.Context, t transport, topic string) (int, error) {
-	pending, err := t.Lag(ctx, deadletter.RedriveGroup, []string{topic})
+func redriveDeadLetters(ctx context.Context, t transport, topic, group string) (int, error) {
+	pending, err := t.Lag(ctx, group, []string{topic})
 	if err != nil {
 		return 0, err
 	}
-	sub, err := t.Subscriber(deadletter.RedriveGroup)
+	sub, err := t.Subscriber(group)
 	if err != nil {
 		return 0, err
 	}

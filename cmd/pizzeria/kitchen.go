@@ -17,7 +17,9 @@ import (
 )
 
 // Consumer-group names. Offsets are stored under them: renaming one makes
-// its role start over from the oldest event. Never rename.
+// its role start over from the oldest event. Never rename. With a topic
+// prefix the group names carry it too, so kitchens sharing a cluster never
+// share a group (and never rebalance each other).
 const (
 	groupFanOut     = "pizzeria-order-manager"
 	groupCompletion = "pizzeria-order-completion"
@@ -30,12 +32,13 @@ type kitchen struct {
 	router *message.Router
 	t      transport
 	codec  *events.Codec
+	prefix string // of topics and consumer groups
 	// consumed lists, per consumer group, the topics this process reads;
 	// readiness checks their lag.
 	consumed map[string][]string
 }
 
-func newKitchen(t transport, codec *events.Codec, logger watermill.LoggerAdapter, reg *prometheus.Registry, closeTimeout time.Duration) (*kitchen, error) {
+func newKitchen(t transport, codec *events.Codec, prefix string, logger watermill.LoggerAdapter, reg *prometheus.Registry, closeTimeout time.Duration) (*kitchen, error) {
 	r, err := message.NewRouter(message.RouterConfig{CloseTimeout: closeTimeout}, logger)
 	if err != nil {
 		return nil, err
@@ -51,7 +54,7 @@ func newKitchen(t transport, codec *events.Codec, logger watermill.LoggerAdapter
 	retry := middleware.Retry{MaxRetries: 3, InitialInterval: 50 * time.Millisecond, MaxInterval: time.Second, Multiplier: 2, Logger: logger}
 	r.AddMiddleware(poison, deadletter.RecordSource, retry.Middleware, middleware.Recoverer)
 	metrics.NewPrometheusMetricsBuilder(reg, "pizzeria", "").AddPrometheusRouterMetrics(r)
-	return &kitchen{router: r, t: t, codec: codec, consumed: map[string][]string{}}, nil
+	return &kitchen{router: r, t: t, codec: codec, prefix: prefix, consumed: map[string][]string{}}, nil
 }
 
 func isPoison(err error) bool {
@@ -67,6 +70,7 @@ type worker interface {
 
 // add registers a handler; its name is its consumer group.
 func (k *kitchen) add(group string, w worker) error {
+	group = k.prefix + group
 	sub, err := k.t.Subscriber(group)
 	if err != nil {
 		return err
@@ -91,7 +95,7 @@ func (k *kitchen) addStage(s events.Stage) error {
 // per query node so that each node holds a full copy.
 func (k *kitchen) addViews(store *projections.Store, nodeID string) error {
 	p := projections.NewProjector(store, k.codec)
-	group := groupViews + nodeID
+	group := k.prefix + groupViews + nodeID
 	for _, topic := range k.codec.Topics().Events() {
 		sub, err := k.t.Subscriber(group)
 		if err != nil {

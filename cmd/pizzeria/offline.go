@@ -10,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 
 	"github.com/pizzeria/pizzeria/events"
+	"github.com/pizzeria/pizzeria/internal/deadletter"
 	"github.com/pizzeria/pizzeria/projections"
 )
 
@@ -50,7 +51,7 @@ func deadLetters(ctx context.Context, cfg *config, action string, stdout io.Writ
 	dlq := codec.Topics().DeadLetters
 	switch action {
 	case "list":
-		letters, err := listDeadLetters(ctx, t, dlq, 1000)
+		letters, err := listDeadLetters(ctx, t, dlq, cfg.TopicPrefix+deadletter.RedriveGroup, 1000)
 		if err != nil {
 			return err
 		}
@@ -63,7 +64,7 @@ func deadLetters(ctx context.Context, cfg *config, action string, stdout io.Writ
 		fmt.Fprintf(stdout, "%d dead letters pending\n", len(letters))
 		return nil
 	case "redrive":
-		n, err := redriveDeadLetters(ctx, t, dlq)
+		n, err := redriveDeadLetters(ctx, t, dlq, cfg.TopicPrefix+deadletter.RedriveGroup)
 		fmt.Fprintf(stdout, "re-drove %d dead letters\n", n)
 		return err
 	}

@@ -103,7 +103,7 @@ func TestPoisonMessagesAreDeadLetteredAndTheKitchenGoesOn(t *testing.T) {
 			var letters []deadletter.Letter
 			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 				var err error
-				letters, err = listDeadLetters(context.Background(), r.kitchen.t, dlq, 100)
+				letters, err = listDeadLetters(context.Background(), r.kitchen.t, dlq, deadletter.RedriveGroup, 100)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -122,10 +122,23 @@ func TestPoisonMessagesAreDeadLetteredAndTheKitchenGoesOn(t *testing.T) {
 					t.Fatalf("dead letter lacks its reason or origin: %+v", l)
 				}
 			}
-			// Still poison after a redrive: back they come, nothing breaks.
-			n, err := redriveDeadLetters(context.Background(), r.kitchen.t, dlq)
+			// Still poison after a redrive: back they come, once per
+			// message (not once per letter), and nothing breaks.
+			n, err := redriveDeadLetters(context.Background(), r.kitchen.t, dlq, deadletter.RedriveGroup)
 			if err != nil || n != len(letters) {
 				t.Fatalf("redrive: %d, %v", n, err)
+			}
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				again, err := listDeadLetters(context.Background(), r.kitchen.t, dlq, deadletter.RedriveGroup, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(again) == 2*len(poison) {
+					break
+				}
+				if len(again) > 2*len(poison) || time.Now().After(deadline) {
+					t.Fatalf("%d letters after a redrive of %d poison messages, want %d", len(again), len(poison), 2*len(poison))
+				}
 			}
 			second := in.placeOrder(t, 2)
 			in.awaitCompleted(t, second, 2)

@@ -19,6 +19,7 @@ import (
 	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/boltstore"
+	"github.com/pizzeria/pizzeria/internal/deadletter"
 	"github.com/pizzeria/pizzeria/projections"
 	"github.com/pizzeria/pizzeria/query"
 )
@@ -84,7 +85,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		return p, err
 	}
 	p.closers = append(p.closers, t)
-	if p.kitchen, err = newKitchen(t, codec, wlog, reg, cfg.ShutdownTimeout); err != nil {
+	if p.kitchen, err = newKitchen(t, codec, cfg.TopicPrefix, wlog, reg, cfg.ShutdownTimeout); err != nil {
 		return p, err
 	}
 	if r.manager {
@@ -118,7 +119,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		q := query.New(p.store, p.store.Notifier())
 		apiCfg.Queries = &q
 		if cfg.AdminToken != "" {
-			apiCfg.Admin, apiCfg.AdminToken = &admin{store: p.store, t: t, codec: codec, logger: logger}, cfg.AdminToken
+			apiCfg.Admin, apiCfg.AdminToken = &admin{store: p.store, t: t, codec: codec, redriveGroup: cfg.TopicPrefix + deadletter.RedriveGroup, logger: logger}, cfg.AdminToken
 		}
 	}
 	if r.commands {

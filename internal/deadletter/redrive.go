@@ -17,12 +17,20 @@ const RedriveGroup = "pizzeria-dead-letter-redrive"
 // idleTimeout bounds the wait for the next dead letter during a redrive.
 const idleTimeout = 30 * time.Second
 
+// settle is how long the subscription stays open after the last ack. A
+// Kafka subscriber marks an acked offset asynchronously and drops the mark
+// if it is closed in the same instant, which would leave the last letter
+// looking pending and re-drive it next time.
+const settle = 250 * time.Millisecond
+
 // Redrive puts pending dead letters back on the topics they came from, as
 // they were before they failed, and acks each after its republish, so a
 // crash mid-way re-drives the rest (and at most one twice, which consumers
 // deduplicate). Every consumer of the source topic sees the message again;
 // events are idempotent, so only the handler that failed does new work.
-// Letters that fail again land in the dead-letter topic anew.
+// Letters that fail again land in the dead-letter topic anew. A message that
+// failed in several handlers (the views and a stage both read a topic) left
+// one letter each; it is re-driven once, so letters do not multiply.
 func Redrive(ctx context.Context, sub message.Subscriber, pub message.Publisher, topic string, pending int64) (int, error) {
 	if pending <= 0 {
 		return 0, nil
@@ -34,6 +42,7 @@ func Redrive(ctx context.Context, sub message.Subscriber, pub message.Publisher,
 		return 0, err
 	}
 	done := 0
+	redriven := map[string]bool{} // source positions, at most pending of them
 	for int64(done) < pending {
 		select {
 		case m, ok := <-msgs:
@@ -41,11 +50,13 @@ func Redrive(ctx context.Context, sub message.Subscriber, pub message.Publisher,
 				return done, fmt.Errorf("dead-letter subscription closed after %d of %d", done, pending)
 			}
 			source := m.Metadata.Get(metaTopic)
-			if source == "" {
+			pos := source + "/" + m.Metadata.Get(MetaSourcePartition) + "/" + m.Metadata.Get(MetaSourceOffset)
+			if source == "" || redriven[pos] {
 				m.Ack()
 				done++
 				continue
 			}
+			redriven[pos] = true
 			if err := pub.Publish(source, restored(m)); err != nil {
 				m.Nack()
 				return done, fmt.Errorf("re-driving to %s: %w", source, err)
@@ -57,6 +68,10 @@ func Redrive(ctx context.Context, sub message.Subscriber, pub message.Publisher,
 		case <-ctx.Done():
 			return done, ctx.Err()
 		}
+	}
+	select {
+	case <-time.After(settle):
+	case <-ctx.Done():
 	}
 	return done, nil
 }
