@@ -11,9 +11,9 @@ import (
 
 // admin carries out the operator's requests: replay and dead letters.
 type admin struct {
-	store  *projections.Store
-	t      transport
-	codec  *events.Codec
+	store *projections.Store
+	t     transport
+	codec *events.Codec
 	// redriveGroup's offset on the dead-letter topic marks what was re-driven.
 	redriveGroup string
 	logger       *slog.Logger
