@@ -36,18 +36,18 @@ func (s logSource) ReadAll(ctx context.Context, topic string, fn func(*message.M
 	if s.a.gate != nil {
 		<-s.a.gate
 	}
-	end, err := s.a.log.EndOffset(topic)
-	if err != nil {
-		return err
-	}
-	return s.a.log.Read(ctx, topic, 0, end, func(_ uint64, m *message.Message) error { return fn(m) })
+	return s.a.log.ReadAll(ctx, topic, fn)
 }
 
 func (a *logAdmin) DeadLetters(ctx context.Context, limit int) ([]deadletter.Letter, error) {
 	topic := codec.Topics().DeadLetters
 	var out []deadletter.Letter
-	err := a.log.Read(ctx, topic, 0, uint64(limit), func(off uint64, m *message.Message) error {
-		out = append(out, deadletter.Letter{Position: fmt.Sprintf("0/%d", off), SourceTopic: m.Metadata.Get("source_topic"),
+	off := 0
+	err := a.log.ReadAll(ctx, topic, func(m *message.Message) error {
+		if off++; off > limit {
+			return nil
+		}
+		out = append(out, deadletter.Letter{Position: fmt.Sprintf("0/%d", off-1), SourceTopic: m.Metadata.Get("source_topic"),
 			Reason: m.Metadata.Get("reason"), Payload: string(m.Payload), Size: len(m.Payload)})
 		return nil
 	})

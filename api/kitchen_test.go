@@ -15,12 +15,8 @@ import (
 func (h *harness) placedEvents() []*message.Message {
 	h.t.Helper()
 	topic := codec.Topics().Orders
-	end, err := h.log.EndOffset(topic)
-	if err != nil {
-		h.t.Fatal(err)
-	}
 	var out []*message.Message
-	err = h.log.Read(context.Background(), topic, 0, end, func(_ uint64, m *message.Message) error {
+	err := h.log.ReadAll(context.Background(), topic, func(m *message.Message) error {
 		out = append(out, m)
 		return nil
 	})

@@ -501,36 +501,3 @@ func TestUnackedRedeliveredPerPartitionAfterReopen(t *testing.T) {
 	}
 	expectNothing(t, ch, 100*time.Millisecond)
 }
-
-// TestReadPositionsSpanPartitions covers the positional Read kept for
-// callers written before partitions.
-func TestReadPositionsSpanPartitions(t *testing.T) {
-	t.Parallel()
-	cfg := testConfig(t)
-	cfg.Partitions = 3
-	l := mustOpen(t, cfg)
-	for p := range 3 {
-		publishCorr(t, l.Publisher(), "t", corrFor(p, 3, "y"), fmt.Sprintf("%d-a", p), fmt.Sprintf("%d-b", p))
-	}
-	var all []string
-	for _, msg := range readAll(t, l, "t") {
-		all = append(all, string(msg.Payload))
-	}
-	for _, r := range [][2]uint64{{0, 6}, {2, 5}, {1, 2}, {4, 100}, {6, 9}} {
-		var got []string
-		err := l.Read(context.Background(), "t", r[0], r[1], func(pos uint64, msg *message.Message) error {
-			if want := r[0] + uint64(len(got)); pos != want {
-				t.Errorf("position %d, want %d", pos, want)
-			}
-			got = append(got, string(msg.Payload))
-			return nil
-		})
-		want := all[min(r[0], 6):min(r[1], 6)]
-		if err != nil || !slices.Equal(got, want) {
-			t.Errorf("Read(%d, %d) = %v, %v; want %v", r[0], r[1], got, err, want)
-		}
-	}
-	if n, err := l.EndOffset("t"); err != nil || n != 6 {
-		t.Errorf("EndOffset = %d, %v; want 6", n, err)
-	}
-}

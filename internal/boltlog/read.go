@@ -100,41 +100,6 @@ func (l *Log) ReadPartition(ctx context.Context, topic string, partition int, fr
 	return l.readRange(ctx, topicPartition{topic, partition}, from, to, fn)
 }
 
-// Read calls fn for the messages of topic at positions [from, to) of the
-// sequence ReadAll produces (partition 0 first, then partition 1, ...),
-// counted from 0; fn gets each message's position in that sequence. On a
-// topic with one partition the positions are its offsets.
-//
-// Deprecated: positions are not offsets once a topic has several
-// partitions. Use ReadAll, or ReadPartition with EndOffsets.
-func (l *Log) Read(ctx context.Context, topic string, from, to uint64, fn func(pos uint64, msg *message.Message) error) error {
-	if !validName(topic) {
-		return ErrInvalidTopic
-	}
-	if err := l.enter(); err != nil {
-		return err
-	}
-	defer l.active.Done()
-	ends, err := l.endOffsets(topic)
-	if err != nil {
-		return err
-	}
-	var base uint64 // position of the partition's offset 0
-	for p, end := range ends {
-		lo, hi := max(from, base), min(to, base+end)
-		if lo < hi {
-			err := l.readRange(ctx, topicPartition{topic, p}, lo-base, hi-base, func(off uint64, msg *message.Message) error {
-				return fn(base+off, msg)
-			})
-			if err != nil {
-				return err
-			}
-		}
-		base += end
-	}
-	return nil
-}
-
 // readRange is ReadPartition without the checks. The caller holds an active
 // registration.
 func (l *Log) readRange(ctx context.Context, tp topicPartition, from, to uint64, fn func(offset uint64, msg *message.Message) error) error {
@@ -222,14 +187,6 @@ func (l *Log) Count(topic string) (int64, error) {
 		n += int64(end)
 	}
 	return n, nil
-}
-
-// EndOffset returns the number of messages in topic.
-//
-// Deprecated: use Count, or EndOffsets for per-partition offsets.
-func (l *Log) EndOffset(topic string) (uint64, error) {
-	n, err := l.Count(topic)
-	return uint64(n), err
 }
 
 // endOffset is the end of one partition, from the hub or else from bbolt.
