@@ -5,7 +5,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/query"
 )
 
@@ -38,12 +37,8 @@ func (s *server) legacyPlaceOrder(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	placed, err := s.cfg.PlaceOrder.Handle(c.Request.Context(), command.PlaceOrder{
-		Count:          count,
-		IdempotencyKey: c.GetHeader("Idempotency-Key"),
-	})
-	if err != nil {
-		s.fail(c, err)
+	placed, ok := s.place(c, count)
+	if !ok {
 		return
 	}
 	c.JSON(http.StatusOK, legacyPlacedJSON{OrderID: placed.OrderID})

@@ -11,8 +11,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/pizzeria/pizzeria/internal/testkit"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,7 +36,7 @@ type harness struct {
 	store   *projections.Store
 	engine  *gin.Engine
 	handler http.Handler
-	logs    *syncBuffer
+	logs    *testkit.Buffer
 	reg     *prometheus.Registry
 }
 
@@ -54,7 +55,7 @@ func newHarness(tb testing.TB, opts ...func(*harness, *Config)) *harness {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	h := &harness{t: tb, log: log, logPath: logPath, store: store, logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
+	h := &harness{t: tb, log: log, logPath: logPath, store: store, logs: &testkit.Buffer{}, reg: prometheus.NewRegistry()}
 	q := query.New(store, store.Notifier())
 	cfg := Config{
 		PlaceOrder: command.NewPlaceOrderHandler(log.Publisher(), codec, 0),
@@ -157,21 +158,4 @@ func keys(tb testing.TB, raw json.RawMessage) string {
 	}
 	sort.Strings(ks)
 	return strings.Join(ks, ",")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

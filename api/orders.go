@@ -26,16 +26,26 @@ func (s *server) placeOrder(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	placed, ok := s.place(c, count)
+	if !ok {
+		return
+	}
+	c.Header("Location", "/orders/"+url.PathEscape(placed.OrderID))
+	c.JSON(http.StatusAccepted, placedJSON{OrderID: placed.OrderID, Status: string(query.StatusPlaced), PlacedAt: placed.PlacedAt.UTC()})
+}
+
+// place runs the command for count pizzas, honouring Idempotency-Key; on
+// failure it has answered the request and reports false.
+func (s *server) place(c *gin.Context, count int) (command.Placed, bool) {
 	placed, err := s.cfg.PlaceOrder.Handle(c.Request.Context(), command.PlaceOrder{
 		Count:          count,
 		IdempotencyKey: c.GetHeader("Idempotency-Key"),
 	})
 	if err != nil {
 		s.fail(c, err)
-		return
+		return command.Placed{}, false
 	}
-	c.Header("Location", "/orders/"+url.PathEscape(placed.OrderID))
-	c.JSON(http.StatusAccepted, placedJSON{OrderID: placed.OrderID, Status: string(query.StatusPlaced), PlacedAt: placed.PlacedAt.UTC()})
+	return placed, true
 }
 
 // getOrder is GET /orders/:id[?wait=DURATION].

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/pizzeria/pizzeria/internal/testkit"
 )
 
 func TestCommandLine(t *testing.T) {
@@ -30,7 +32,7 @@ func TestCommandLine(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var out, errs syncBuffer
+			var out, errs testkit.Buffer
 			getenv := func(k string) string { return tc.env[k] }
 			code := run(cancelled, tc.args, getenv, &out, &errs)
 			if code != tc.code || !strings.Contains(errs.String(), tc.says) {
@@ -41,9 +43,9 @@ func TestCommandLine(t *testing.T) {
 }
 
 func TestEveryProblemIsReportedTogether(t *testing.T) {
-	var errs syncBuffer
+	var errs testkit.Buffer
 	run(context.Background(), []string{"--max-count", "0", "--log-level", "loud", "--shutdown-timeout", "soon"},
-		func(string) string { return "" }, &syncBuffer{}, &errs)
+		func(string) string { return "" }, &testkit.Buffer{}, &errs)
 	for _, want := range []string{"--max-count 0", "--log-level \"loud\"", "--shutdown-timeout \"soon\""} {
 		if !strings.Contains(errs.String(), want) {
 			t.Errorf("stderr does not mention %s:\n%s", want, errs.String())

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -10,9 +9,10 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/pizzeria/pizzeria/internal/testkit"
 )
 
 // instance is one pizzeria process run in-process through run(), exactly
@@ -21,24 +21,7 @@ type instance struct {
 	base   string
 	cancel context.CancelFunc
 	done   chan int
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *testkit.Buffer
 }
 
 func freeAddr(tb testing.TB) string {
@@ -56,7 +39,7 @@ func start(tb testing.TB, args ...string) *instance {
 	tb.Helper()
 	addr := freeAddr(tb)
 	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{base: "http://" + addr, cancel: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
+	in := &instance{base: "http://" + addr, cancel: cancel, done: make(chan int, 1), logs: &testkit.Buffer{}}
 	args = append(args, "--http-addr", addr)
 	noEnv := func(string) string { return "" }
 	go func() { in.done <- run(ctx, args, noEnv, io.Discard, in.logs) }()
