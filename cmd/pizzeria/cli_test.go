@@ -52,3 +52,14 @@ func TestEveryProblemIsReportedTogether(t *testing.T) {
 		}
 	}
 }
+
+// A second process on a data dir in use says so, and what to do instead.
+func TestSecondProcessOnADataDirIsToldWhy(t *testing.T) {
+	dir := t.TempDir()
+	start(t, "--data-dir", dir)
+	var errs testkit.Buffer
+	code := run(context.Background(), []string{"dlq", "list", "--data-dir", dir}, func(string) string { return "" }, &testkit.Buffer{}, &errs)
+	if code != 1 || !strings.Contains(errs.String(), "held by another pizzeria process") {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+}

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/boltlog"
@@ -44,6 +46,9 @@ func openTransport(ctx context.Context, cfg *config, logger watermill.LoggerAdap
 				return 0 // boltlog's default
 			},
 		})
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("%s is held by another pizzeria process (one process per data dir): stop it first, or use the running service's /admin endpoints", filepath.Join(cfg.DataDir, "log.db"))
+		}
 		if err != nil {
 			return nil, err
 		}
