@@ -111,6 +111,12 @@ func benchOnce(ctx context.Context, cfg config, b benchConfig, run int) (benchRu
 	base := "http://" + ln.Addr().String()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: b.clients}, Timeout: 2 * time.Minute}
 
+	// One order through the whole kitchen before the clock starts: on Kafka
+	// the consumer groups take seconds to join, which is start-up, not
+	// throughput.
+	if err := placeAndWait(client, base, 1); err != nil {
+		return benchRun{}, fmt.Errorf("warm-up order: %w", err)
+	}
 	latencies := make([]time.Duration, b.orders)
 	next := make(chan int)
 	errs := make(chan error, b.clients)

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	wmkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 )
 
@@ -34,11 +33,7 @@ func NewPublisher(cfg Config) (message.Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub, err := wmkafka.NewPublisher(wmkafka.PublisherConfig{
-		Brokers:               cfg.Brokers,
-		Marshaler:             marshaler{},
-		OverwriteSaramaConfig: sc,
-	}, cfg.Logger)
+	pub, err := newBatchProducer(cfg.Brokers, sc)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: publisher for %s: %w", cfg, err)
 	}
@@ -53,7 +48,7 @@ func NewPublisher(cfg Config) (message.Publisher, error) {
 // Sends hold mu shared and Close holds it exclusively, so Close waits for
 // abandoned sends and never races them.
 type boundedPublisher struct {
-	pub     *wmkafka.Publisher
+	pub     message.Publisher
 	timeout time.Duration
 
 	mu     sync.RWMutex
