@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"sync"
@@ -22,7 +23,7 @@ import (
 // HTTP and each waits (?wait=) until its order is completed.
 type benchConfig struct {
 	orders, pizzas, clients, runs int
-	cpuProfile                    string
+	cpuProfile, memProfile        string
 }
 
 func (b *benchConfig) register(fs *flag.FlagSet) {
@@ -31,11 +32,14 @@ func (b *benchConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&b.clients, "clients", 8, "concurrent HTTP clients")
 	fs.IntVar(&b.runs, "runs", 3, "runs; figures are reported per run and as medians")
 	fs.StringVar(&b.cpuProfile, "cpuprofile", "", "write a CPU profile of the runs to this file")
+	fs.StringVar(&b.memProfile, "memprofile", "", "write a profile of the live heap at the end of each run to this file")
 }
 
 type benchRun struct {
-	took     time.Duration
-	p50, p95 time.Duration
+	took       time.Duration
+	p50, p95   time.Duration
+	heapBefore uint64 // live heap after the warm-up order
+	heapAfter  uint64 // live heap after the last order
 }
 
 // runBench measures the whole kitchen end to end, every role in this
@@ -65,8 +69,9 @@ func runBench(ctx context.Context, cfg *config, b benchConfig, stdout io.Writer)
 			return fmt.Errorf("run %d: %w", i, err)
 		}
 		runs = append(runs, r)
-		fmt.Fprintf(stdout, "run %d: %6.0f orders/s %7.0f pizzas/s  latency p50 %v p95 %v\n", i,
-			float64(b.orders)/r.took.Seconds(), float64(b.orders*b.pizzas)/r.took.Seconds(), r.p50.Round(time.Millisecond), r.p95.Round(time.Millisecond))
+		fmt.Fprintf(stdout, "run %d: %6.0f orders/s %7.0f pizzas/s  latency p50 %v p95 %v  live heap %.1f → %.1f MiB\n", i,
+			float64(b.orders)/r.took.Seconds(), float64(b.orders*b.pizzas)/r.took.Seconds(), r.p50.Round(time.Millisecond), r.p95.Round(time.Millisecond),
+			mib(r.heapBefore), mib(r.heapAfter))
 	}
 	med := func(f func(benchRun) float64) float64 {
 		v := make([]float64, len(runs))
@@ -117,6 +122,7 @@ func benchOnce(ctx context.Context, cfg config, b benchConfig, run int) (benchRu
 	if err := placeAndWait(client, base, 1); err != nil {
 		return benchRun{}, fmt.Errorf("warm-up order: %w", err)
 	}
+	heapBefore := liveHeap()
 	latencies := make([]time.Duration, b.orders)
 	next := make(chan int)
 	errs := make(chan error, b.clients)
@@ -155,8 +161,32 @@ func benchOnce(ctx context.Context, cfg config, b benchConfig, run int) (benchRu
 	default:
 	}
 	slices.Sort(latencies)
-	return benchRun{took: took, p50: latencies[len(latencies)/2], p95: latencies[len(latencies)*95/100]}, nil
+	return benchRun{took: took, p50: latencies[len(latencies)/2], p95: latencies[len(latencies)*95/100],
+		heapBefore: heapBefore, heapAfter: liveHeap()}, writeHeapProfile(b.memProfile)
 }
+
+func writeHeapProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.WriteHeapProfile(f)
+}
+
+// liveHeap is the heap still in use after a full collection: what the
+// process holds on to. It should not grow with the number of orders.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }
 
 func placeAndWait(client *http.Client, base string, pizzas int) error {
 	body, _ := json.Marshal(map[string]int{"count": pizzas})
