@@ -10,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/pizzeria/pizzeria/events"
+	"github.com/pizzeria/pizzeria/internal/boltlog"
 	"github.com/pizzeria/pizzeria/internal/boltstore"
 )
 
@@ -143,15 +144,27 @@ func TestCompletionEmitsOnceWhenTheLastPizzaIsDone(t *testing.T) {
 	}
 }
 
-type recordingPublisher struct {
-	topic string
-	msgs  []*message.Message
-	err   error
+// mustLog opens a real embedded log: the command side appends to it.
+func mustLog(tb testing.TB) *boltlog.Log {
+	tb.Helper()
+	l, err := boltlog.Open(boltlog.Config{Path: filepath.Join(tb.TempDir(), "log.db")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { l.Close() })
+	return l
 }
 
-func (p *recordingPublisher) Publish(topic string, msgs ...*message.Message) error {
-	p.topic, p.msgs = topic, append(p.msgs, msgs...)
-	return p.err
+func readTopic(tb testing.TB, l *boltlog.Log, topic string) []*message.Message {
+	tb.Helper()
+	var out []*message.Message
+	if err := l.ReadAll(context.Background(), topic, func(m *message.Message) error {
+		out = append(out, m)
+		return nil
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }
 
 func TestPlaceOrder(t *testing.T) {
@@ -159,32 +172,39 @@ func TestPlaceOrder(t *testing.T) {
 	cases := []struct {
 		name    string
 		cmd     PlaceOrder
-		pubErr  error
+		logDown bool
 		wantErr error
 	}{
-		{"one pizza", PlaceOrder{Count: 1}, nil, nil},
-		{"the maximum", PlaceOrder{Count: DefaultMaxCount}, nil, nil},
-		{"zero", PlaceOrder{Count: 0}, nil, ErrInvalidCount},
-		{"negative", PlaceOrder{Count: -1}, nil, ErrInvalidCount},
-		{"above the maximum", PlaceOrder{Count: DefaultMaxCount + 1}, nil, ErrInvalidCount},
-		{"non-printable key", PlaceOrder{Count: 1, IdempotencyKey: "a\nb"}, nil, ErrInvalidIdempotencyKey},
-		{"log down", PlaceOrder{Count: 1}, errors.New("broker gone"), ErrUnavailable},
+		{"one pizza", PlaceOrder{Count: 1}, false, nil},
+		{"the maximum", PlaceOrder{Count: DefaultMaxCount}, false, nil},
+		{"zero", PlaceOrder{Count: 0}, false, ErrInvalidCount},
+		{"negative", PlaceOrder{Count: -1}, false, ErrInvalidCount},
+		{"above the maximum", PlaceOrder{Count: DefaultMaxCount + 1}, false, ErrInvalidCount},
+		{"non-printable key", PlaceOrder{Count: 1, IdempotencyKey: "a\nb"}, false, ErrInvalidIdempotencyKey},
+		{"log closed", PlaceOrder{Count: 1}, true, ErrUnavailable},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			pub := &recordingPublisher{err: tc.pubErr}
-			placed, err := NewPlaceOrderHandler(pub, codec, 0).Handle(ctx, tc.cmd)
+			l := mustLog(t)
+			if tc.logDown {
+				l.Close()
+			}
+			placed, err := NewPlaceOrderHandler(l.Publisher(), codec, 0).Handle(ctx, tc.cmd)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}
-			if tc.wantErr != nil && tc.wantErr != ErrUnavailable && len(pub.msgs) != 0 {
-				t.Fatalf("invalid command appended %d events", len(pub.msgs))
+			if tc.logDown {
+				return
+			}
+			appended := readTopic(t, l, "orders")
+			if tc.wantErr != nil && len(appended) != 0 {
+				t.Fatalf("invalid command appended %d events", len(appended))
 			}
 			if tc.wantErr == nil {
-				if len(pub.msgs) != 1 || pub.topic != "orders" {
-					t.Fatalf("appended %d events to %q, want exactly one on orders", len(pub.msgs), pub.topic)
+				if len(appended) != 1 {
+					t.Fatalf("appended %d events, want exactly one on orders", len(appended))
 				}
-				e := decodeAll(t, pub.topic, pub.msgs)[0]
+				e := decodeAll(t, "orders", appended)[0]
 				if e.OrderID() != placed.OrderID || e.Body.(*events.OrderPlaced).Count != tc.cmd.Count {
 					t.Fatalf("event %+v does not match %+v", e, placed)
 				}
@@ -194,7 +214,7 @@ func TestPlaceOrder(t *testing.T) {
 }
 
 func TestIdempotencyKeyNamesTheSameOrder(t *testing.T) {
-	h := NewPlaceOrderHandler(&recordingPublisher{}, codec, 0)
+	h := NewPlaceOrderHandler(mustLog(t).Publisher(), codec, 0)
 	a, _ := h.Handle(context.Background(), PlaceOrder{Count: 2, IdempotencyKey: "k-1"})
 	b, _ := h.Handle(context.Background(), PlaceOrder{Count: 2, IdempotencyKey: "k-1"})
 	c, _ := h.Handle(context.Background(), PlaceOrder{Count: 3, IdempotencyKey: "k-1"})

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -19,12 +22,26 @@ func TestLiveReplayWhileOrdersFlow(t *testing.T) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	wg.Add(1)
+	placeErr := make(chan error, 1)
 	go func() {
 		defer wg.Done()
 		for range 15 {
-			id := in.placeOrder(t, 2)
+			resp, err := http.Post(in.base+"/orders", "application/json", strings.NewReader(`{"count":2}`))
+			if err != nil {
+				placeErr <- err
+				return
+			}
+			var placed struct {
+				OrderID string `json:"order_id"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&placed)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusAccepted {
+				placeErr <- fmt.Errorf("POST /orders: %s %v", resp.Status, err)
+				return
+			}
 			mu.Lock()
-			ids = append(ids, id)
+			ids = append(ids, placed.OrderID)
 			mu.Unlock()
 		}
 	}()
@@ -41,6 +58,11 @@ func TestLiveReplayWhileOrdersFlow(t *testing.T) {
 		}
 	}
 	wg.Wait()
+	select {
+	case err := <-placeErr:
+		t.Fatal(err)
+	default:
+	}
 	live := map[string]string{}
 	for i, id := range ids {
 		count := 3
