@@ -92,6 +92,8 @@ func problemFor(err error) problem {
 		status, slug, detail = http.StatusBadRequest, "invalid-cursor", "the cursor is not one this service issued; start again without a cursor"
 	case errors.Is(err, projections.ErrRebuildInProgress):
 		status, slug, detail = http.StatusConflict, "rebuild-in-progress", "a rebuild is already running; wait for it to finish"
+	case errors.Is(err, projections.ErrEmptyLog):
+		status, slug, detail = http.StatusConflict, "empty-log", "the log holds no events but the views hold orders, so the rebuild was refused and the views left as they were; check the node's topic prefix and broker"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		status, slug, detail = http.StatusServiceUnavailable, "timeout", "the request was cancelled or ran out of time; retry"
 	default:
