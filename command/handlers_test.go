@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pizzeria/pizzeria/internal/testkit"
+
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/pizzeria/pizzeria/events"
@@ -144,17 +146,6 @@ func TestCompletionEmitsOnceWhenTheLastPizzaIsDone(t *testing.T) {
 	}
 }
 
-// mustLog opens a real embedded log: the command side appends to it.
-func mustLog(tb testing.TB) *boltlog.Log {
-	tb.Helper()
-	l, err := boltlog.Open(boltlog.Config{Path: filepath.Join(tb.TempDir(), "log.db")})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { l.Close() })
-	return l
-}
-
 func readTopic(tb testing.TB, l *boltlog.Log, topic string) []*message.Message {
 	tb.Helper()
 	var out []*message.Message
@@ -185,7 +176,7 @@ func TestPlaceOrder(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			l := mustLog(t)
+			l := testkit.OpenLog(t, boltlog.Config{})
 			if tc.logDown {
 				l.Close()
 			}
@@ -214,7 +205,7 @@ func TestPlaceOrder(t *testing.T) {
 }
 
 func TestIdempotencyKeyNamesTheSameOrder(t *testing.T) {
-	h := NewPlaceOrderHandler(mustLog(t).Publisher(), codec, 0)
+	h := NewPlaceOrderHandler(testkit.OpenLog(t, boltlog.Config{}).Publisher(), codec, 0)
 	a, _ := h.Handle(context.Background(), PlaceOrder{Count: 2, IdempotencyKey: "k-1"})
 	b, _ := h.Handle(context.Background(), PlaceOrder{Count: 2, IdempotencyKey: "k-1"})
 	c, _ := h.Handle(context.Background(), PlaceOrder{Count: 3, IdempotencyKey: "k-1"})

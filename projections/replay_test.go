@@ -5,24 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pizzeria/pizzeria/internal/testkit"
+
 	"github.com/pizzeria/pizzeria/internal/boltlog"
 )
-
-// mustLog opens a real embedded log; it is the Source a rebuild reads.
-func mustLog(tb testing.TB) *boltlog.Log {
-	tb.Helper()
-	l, err := boltlog.Open(boltlog.Config{Path: filepath.Join(tb.TempDir(), "log.db")})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { l.Close() })
-	return l
-}
 
 // record appends the events to the log and applies them live, as the
 // running kitchen does.
@@ -41,7 +31,7 @@ func record(tb testing.TB, l *boltlog.Log, s *Store, evs []logged) {
 }
 
 func TestRebuildEqualsLiveThenSwaps(t *testing.T) {
-	l, s := mustLog(t), MustOpen(t)
+	l, s := testkit.OpenLog(t, boltlog.Config{}), MustOpen(t)
 	for i := range 4 {
 		record(t, l, s, kitchen(t, fmt.Sprint("order-", i), 3+i, t0.Add(time.Duration(i)*time.Second)))
 	}
@@ -63,7 +53,7 @@ func TestRebuildEqualsLiveThenSwaps(t *testing.T) {
 }
 
 func TestRebuildSurvivesReopen(t *testing.T) {
-	l := mustLog(t)
+	l := testkit.OpenLog(t, boltlog.Config{})
 	dir := t.TempDir()
 	s, err := Open(dir)
 	if err != nil {
@@ -88,7 +78,7 @@ func TestRebuildSurvivesReopen(t *testing.T) {
 // Events keep arriving and being applied while the rebuild reads the log:
 // the swapped-in views must hold them all.
 func TestRebuildWhileEventsKeepArriving(t *testing.T) {
-	l, s := mustLog(t), MustOpen(t)
+	l, s := testkit.OpenLog(t, boltlog.Config{}), MustOpen(t)
 	all := kitchen(t, "before", 5, t0)
 	record(t, l, s, all)
 	var wg sync.WaitGroup
@@ -123,14 +113,14 @@ func TestRebuildRefusesAnEmptyLogOverFullViews(t *testing.T) {
 		s.Apply(decode(t, e))
 	}
 	before, _ := s.Digest()
-	_, err := s.Rebuild(context.Background(), mustLog(t), codec, nil)
+	_, err := s.Rebuild(context.Background(), testkit.OpenLog(t, boltlog.Config{}), codec, nil)
 	if !errors.Is(err, ErrEmptyLog) {
 		t.Fatalf("got %v, want ErrEmptyLog", err)
 	}
 	if after, _ := s.Digest(); after != before {
 		t.Fatal("a refused rebuild changed the views")
 	}
-	if _, err := MustOpen(t).Rebuild(context.Background(), mustLog(t), codec, nil); err != nil {
+	if _, err := MustOpen(t).Rebuild(context.Background(), testkit.OpenLog(t, boltlog.Config{}), codec, nil); err != nil {
 		t.Fatalf("an empty log over empty views is fine: %v", err)
 	}
 }

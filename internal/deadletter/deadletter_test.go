@@ -3,8 +3,9 @@ package deadletter_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
+
+	"github.com/pizzeria/pizzeria/internal/testkit"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -16,19 +17,12 @@ import (
 const dlq = "dead-letters"
 
 func mustLog(tb testing.TB) *boltlog.Log {
-	tb.Helper()
-	l, err := boltlog.Open(boltlog.Config{Path: filepath.Join(tb.TempDir(), "log.db"),
-		PartitionsFor: func(topic string) int {
-			if topic == dlq {
-				return 1
-			}
-			return 4
-		}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { l.Close() })
-	return l
+	return testkit.OpenLog(tb, boltlog.Config{PartitionsFor: func(topic string) int {
+		if topic == dlq {
+			return 1
+		}
+		return 4
+	}})
 }
 
 // letter is what the poison queue writes: the failed message plus why and
