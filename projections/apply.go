@@ -27,64 +27,64 @@ func apply(tx *bolt.Tx, e events.Event) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if !exists {
-		if err := tx.Bucket(bucketIndex).Put(indexKey(o.PlacedAt, id), nil); err != nil {
-			return false, err
-		}
-	}
+	// The order record is written when it is new or its own events change
+	// it; pizza events touch only their pizza. The index key follows the
+	// placement time, unknown (zero) until OrderPlaced arrives.
+	write, reindex := !exists, !exists
+	index := tx.Bucket(bucketIndex)
 	switch b := e.Body.(type) {
 	case *events.OrderPlaced:
 		if o.Count != 0 {
 			break // a second placement of one order id cannot change it
 		}
-		if err := tx.Bucket(bucketIndex).Delete(indexKey(o.PlacedAt, id)); err != nil {
-			return false, err
+		if exists {
+			if err := index.Delete(indexKey(o.PlacedAt, id)); err != nil {
+				return false, err
+			}
 		}
 		o.Count, o.PlacedAt = b.Count, b.PlacedAt
-		if err := tx.Bucket(bucketIndex).Put(indexKey(o.PlacedAt, id), nil); err != nil {
-			return false, err
-		}
+		write, reindex = true, true
 	case *events.OrderCompleted:
 		if o.CompletedAt == nil {
 			at := b.CompletedAt
-			o.CompletedAt = &at
+			o.CompletedAt, write = &at, true
 		}
 	case *events.PizzaEvent:
-		if err := applyPizza(tx, &o, b); err != nil {
+		if err := applyPizza(tx, b); err != nil {
 			return false, err
 		}
 	}
-	return true, putJSON(tx.Bucket(bucketOrders), []byte(id), o)
+	if reindex {
+		if err := index.Put(indexKey(o.PlacedAt, id), nil); err != nil {
+			return false, err
+		}
+	}
+	if write {
+		return true, putJSON(tx.Bucket(bucketOrders), []byte(id), o)
+	}
+	return true, nil
 }
 
 // applyPizza keeps the furthest stage seen of each pizza: every pizza event
 // carries the whole state so far, so a later stage supersedes an earlier one
 // whatever order they arrive in. A pizza is counted in the cheese report the
 // first time it is seen at or past the cheese stage.
-func applyPizza(tx *bolt.Tx, o *orderRecord, e *events.PizzaEvent) error {
+func applyPizza(tx *bolt.Tx, e *events.PizzaEvent) error {
 	b := tx.Bucket(bucketPizzas)
 	key := pizzaKey(e.Pizza.OrderID, e.Pizza.PizzaID)
-	var p pizzaRecord
-	seen := false
+	var p pizzaRecord // a pizza not seen yet is at StageOrdered with nothing on it
 	if v := b.Get(key); v != nil {
 		if err := json.Unmarshal(v, &p); err != nil {
 			return err
 		}
-		seen = true
 		if e.Stage <= p.Stage {
 			return nil
 		}
 	}
-	if !seen {
-		o.Known++
-	}
-	if (!seen || p.Stage < events.StageCheese) && e.Stage >= events.StageCheese && e.Pizza.Cheese != "" {
+	if p.Stage < events.StageCheese && e.Stage >= events.StageCheese && e.Pizza.Cheese != "" {
 		if err := increment(tx.Bucket(bucketCheese), e.Pizza.Cheese); err != nil {
 			return err
 		}
-	}
-	if e.Stage == events.StageVeggies {
-		o.Done++
 	}
 	p = pizzaRecord{e.Pizza.Sauce, e.Pizza.Cheese, e.Pizza.Meats, e.Pizza.Veggies, e.Stage}
 	return putJSON(b, key, p)

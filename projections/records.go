@@ -23,8 +23,6 @@ type orderRecord struct {
 	Count       int        `json:"count"`
 	PlacedAt    time.Time  `json:"placed_at"`
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
-	Known       int        `json:"known"` // pizzas seen
-	Done        int        `json:"done"`  // pizzas through the last stage
 }
 
 type pizzaRecord struct {
@@ -35,18 +33,23 @@ type pizzaRecord struct {
 	Stage   events.Stage `json:"stage"`
 }
 
-func (o orderRecord) status() query.Status {
+// status follows from the order and its pizzas: completed once
+// OrderCompleted is seen and every pizza is done (the two travel on
+// different topics, so either may arrive first), in progress once any pizza
+// is known.
+func (o orderRecord) status(known, done int) query.Status {
 	switch {
-	case o.CompletedAt != nil && o.Count > 0 && o.Done >= o.Count:
+	case o.CompletedAt != nil && o.Count > 0 && done >= o.Count:
 		return query.StatusCompleted
-	case o.Known > 0:
+	case known > 0:
 		return query.StatusInProgress
 	}
 	return query.StatusPlaced
 }
 
-func (o orderRecord) view(id string, pizzas []query.Pizza) query.Order {
-	v := query.Order{ID: id, Count: o.Count, Status: o.status(), PlacedAt: o.PlacedAt, Pizzas: pizzas}
+// view is the order view; done counts the pizzas through the last stage.
+func (o orderRecord) view(id string, pizzas []query.Pizza, done int) query.Order {
+	v := query.Order{ID: id, Count: o.Count, Status: o.status(len(pizzas), done), PlacedAt: o.PlacedAt, Pizzas: pizzas}
 	if v.Status == query.StatusCompleted {
 		v.CompletedAt = o.CompletedAt
 	}

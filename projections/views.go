@@ -10,6 +10,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/query"
 )
 
@@ -33,16 +34,20 @@ func readOrder(tx *bolt.Tx, id string) (query.Order, bool, error) {
 		return query.Order{}, ok, err
 	}
 	prefix := pizzaKey(id, "")
-	pizzas := make([]query.Pizza, 0, max(o.Count, o.Known))
+	pizzas := make([]query.Pizza, 0, o.Count)
+	done := 0
 	c := tx.Bucket(bucketPizzas).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var p pizzaRecord
 		if err := json.Unmarshal(v, &p); err != nil {
 			return query.Order{}, false, err
 		}
+		if p.Stage == events.StageVeggies {
+			done++
+		}
 		pizzas = append(pizzas, p.view(string(k[len(prefix):])))
 	}
-	return o.view(id, pizzas), true, nil
+	return o.view(id, pizzas, done), true, nil
 }
 
 // Orders implements query.Views: newest first, cursor = the next index key.
