@@ -48,7 +48,11 @@ func listDeadLetters(ctx context.Context, t transport, topic, group string, limi
 	if err != nil {
 		return nil, err
 	}
-	return deadletter.List(ctx, t, topic, pending, limit)
+	total, err := t.Count(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	return deadletter.List(ctx, t, topic, max(total-pending, 0), limit)
 }
 
 func redriveDeadLetters(ctx context.Context, t transport, topic, group string) (int, error) {

@@ -23,6 +23,8 @@ type transport interface {
 	Subscriber(group string) (message.Subscriber, error)
 	// ReadAll reads a topic from its oldest message to its end as of the call.
 	ReadAll(ctx context.Context, topic string, fn func(*message.Message) error) error
+	// Count is how many messages topic holds.
+	Count(ctx context.Context, topic string) (int64, error)
 	// Lag is how many messages of topics group has yet to process.
 	Lag(ctx context.Context, group string, topics []string) (int64, error)
 	// Ping says whether the log is reachable.
@@ -95,6 +97,9 @@ func (t embeddedTransport) Subscriber(group string) (message.Subscriber, error) 
 func (t embeddedTransport) ReadAll(ctx context.Context, topic string, fn func(*message.Message) error) error {
 	return t.log.ReadAll(ctx, topic, fn)
 }
+func (t embeddedTransport) Count(_ context.Context, topic string) (int64, error) {
+	return t.log.Count(topic)
+}
 func (t embeddedTransport) Lag(_ context.Context, group string, topics []string) (int64, error) {
 	return t.log.Lag(group, topics)
 }
@@ -112,6 +117,9 @@ func (t *kafkaTransport) Subscriber(group string) (message.Subscriber, error) {
 }
 func (t *kafkaTransport) ReadAll(ctx context.Context, topic string, fn func(*message.Message) error) error {
 	return kafka.ReadAll(ctx, t.cfg, topic, fn)
+}
+func (t *kafkaTransport) Count(ctx context.Context, topic string) (int64, error) {
+	return kafka.Count(ctx, t.cfg, topic)
 }
 func (t *kafkaTransport) Lag(ctx context.Context, group string, topics []string) (int64, error) {
 	return kafka.Lag(ctx, t.cfg, group, topics)

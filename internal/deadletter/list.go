@@ -18,15 +18,11 @@ type Reader interface {
 
 var errEnough = errors.New("enough")
 
-// List returns up to limit of the letters not yet re-driven: the last
-// pending messages of the dead-letter topic, oldest first. The topic has one
-// partition, so "last" is well defined.
-func List(ctx context.Context, r Reader, topic string, pending int64, limit int) ([]Letter, error) {
-	var total int64
-	if err := r.ReadAll(ctx, topic, func(*message.Message) error { total++; return nil }); err != nil {
-		return nil, err
-	}
-	skip := max(total-pending, 0)
+// List returns up to limit of the letters not yet re-driven, oldest first:
+// those after the first skip messages of the dead-letter topic (the ones the
+// redrive group has passed). The topic has one partition, so "after" is well
+// defined.
+func List(ctx context.Context, r Reader, topic string, skip int64, limit int) ([]Letter, error) {
 	out := []Letter{}
 	var i int64
 	err := r.ReadAll(ctx, topic, func(m *message.Message) error {
