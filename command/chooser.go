@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/pizzeria/pizzeria/events"
@@ -62,19 +63,10 @@ func pickSome(s events.Stage, menu []string) Chooser {
 		picked := make([]string, 0, n)
 		for range n {
 			item := menu[r.IntN(len(menu))]
-			if !contains(picked, item) {
+			if !slices.Contains(picked, item) {
 				picked = append(picked, item)
 			}
 		}
 		return strings.Join(picked, " & ")
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

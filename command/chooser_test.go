@@ -3,6 +3,7 @@ package command
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,7 +91,7 @@ func TestMultiChoiceStagesMatchTheOriginalDistribution(t *testing.T) {
 				parts := strings.Split(got, " & ")
 				sizes[fmt.Sprint(len(parts))]++
 				for _, p := range parts {
-					if !contains(tc.menu, p) {
+					if !slices.Contains(tc.menu, p) {
 						t.Fatalf("%q is not on the menu", p)
 					}
 					items[p]++
@@ -122,8 +123,8 @@ func TestChoosersAreDeterministicAndIndependentPerStage(t *testing.T) {
 	same := 0
 	for k := range 2000 {
 		id := events.PizzaID("corr", k)
-		si := indexOf(sauces, ChooserFor(events.StageSauce)(id)) % 2
-		ci := indexOf(cheeses, ChooserFor(events.StageCheese)(id)) % 2
+		si := slices.Index(sauces, ChooserFor(events.StageSauce)(id)) % 2
+		ci := slices.Index(cheeses, ChooserFor(events.StageCheese)(id)) % 2
 		if si == ci {
 			same++
 		}
@@ -131,13 +132,4 @@ func TestChoosersAreDeterministicAndIndependentPerStage(t *testing.T) {
 	if same < 850 || same > 1150 {
 		t.Fatalf("sauce and cheese choices look correlated: %d/2000 agree on parity", same)
 	}
-}
-
-func indexOf(menu []string, s string) int {
-	for i, m := range menu {
-		if m == s {
-			return i
-		}
-	}
-	return -1
 }

@@ -2,6 +2,7 @@ package events
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 )
@@ -11,14 +12,7 @@ import (
 var namespace = uuid.MustParse("5b0f6d1e-8c1a-4f0e-9a57-2f1d3c6b9e40")
 
 func derive(parts ...string) string {
-	name := ""
-	for i, p := range parts {
-		if i > 0 {
-			name += "/"
-		}
-		name += p
-	}
-	return uuid.NewSHA1(namespace, []byte(name)).String()
+	return uuid.NewSHA1(namespace, []byte(strings.Join(parts, "/"))).String()
 }
 
 // OrderIDForKey derives the order id for a request carrying an

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -138,19 +139,12 @@ func TestOrdersPageNewestFirst(t *testing.T) {
 			t.Fatal("pagination does not end")
 		}
 	}
-	if want := "edcba"; joined(got) != want {
-		t.Fatalf("order %s, want %s", joined(got), want)
+	if want := "edcba"; strings.Join(got, "") != want {
+		t.Fatalf("order %s, want %s", strings.Join(got, ""), want)
 	}
 	if _, err := s.Orders(ctx, "!!not-a-cursor", 2); !errors.Is(err, query.ErrInvalidCursor) {
 		t.Fatalf("bad cursor: %v", err)
 	}
-}
-
-func joined(ss []string) (out string) {
-	for _, s := range ss {
-		out += s
-	}
-	return out
 }
 
 func TestUnknownOrderIsNotFound(t *testing.T) {

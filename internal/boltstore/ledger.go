@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"encoding/json"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -47,7 +48,7 @@ func (l *Ledger) RecordDone(orderID, pizzaID string, count int) (complete, decis
 			return nil
 		}
 		e.Count = count
-		if !containsID(e.Done, pizzaID) {
+		if !slices.Contains(e.Done, pizzaID) {
 			e.Done = append(e.Done, pizzaID)
 		}
 		complete, decisive = len(e.Done) >= e.Count, false
@@ -61,13 +62,4 @@ func (l *Ledger) RecordDone(orderID, pizzaID string, count int) (complete, decis
 		return b.Put([]byte(orderID), v)
 	})
 	return complete, decisive, err
-}
-
-func containsID(ids []string, id string) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
