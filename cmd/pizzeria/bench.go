@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -103,17 +102,12 @@ func benchOnce(ctx context.Context, cfg config, b benchConfig, run int) (benchRu
 		return benchRun{}, err
 	}
 	defer p.Close()
-	go p.kitchen.router.Run(ctx)
-	defer p.kitchen.router.Close()
-	<-p.kitchen.router.Running()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := p.start(ctx, "127.0.0.1:0")
 	if err != nil {
 		return benchRun{}, err
 	}
-	srv := &http.Server{Handler: p.handler}
-	go srv.Serve(ln)
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
+	defer s.stop(cfg.ShutdownTimeout)
+	base := "http://" + s.addr
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: b.clients}, Timeout: 2 * time.Minute}
 
 	// One order through the whole kitchen before the clock starts: on Kafka

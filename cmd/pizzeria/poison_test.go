@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -38,21 +36,16 @@ func mustBuild(tb testing.TB, args ...string) *running {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	go p.kitchen.router.Run(ctx)
-	<-p.kitchen.router.Running()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := p.start(ctx, "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := &http.Server{Handler: p.handler}
-	go srv.Serve(ln)
 	tb.Cleanup(func() {
-		srv.Close()
+		s.stop(5 * time.Second)
 		cancel()
-		p.kitchen.router.Close()
 		p.Close()
 	})
-	return &running{process: p, base: "http://" + ln.Addr().String()}
+	return &running{process: p, base: "http://" + s.addr}
 }
 
 func poisonMessages() map[string]struct {

@@ -46,7 +46,7 @@ func serve(ctx context.Context, cfg *config, r roles, stderr io.Writer) error {
 		return err
 	}
 	defer p.Close()
-	return runUntilDone(ctx, cfg, logger, p.handler, p.kitchen)
+	return runUntilDone(ctx, cfg, logger, p)
 }
 
 // process is one assembled pizzeria process: its roles, its HTTP handler
@@ -130,53 +130,76 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 	return p, err
 }
 
-func runUntilDone(ctx context.Context, cfg *config, logger *slog.Logger, handler http.Handler, k *kitchen) error {
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+func runUntilDone(ctx context.Context, cfg *config, logger *slog.Logger, p *process) error {
+	s, err := p.start(ctx, cfg.HTTPAddr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+		return err
+	}
+	logger.Info("pizzeria is serving", "http", s.addr, "broker", cfg.Broker, "data_dir", cfg.DataDir)
+	var runErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping: draining requests and in-flight messages", "timeout", cfg.ShutdownTimeout)
+	case runErr = <-s.failed:
+		logger.Error("stopping after a failure", "error", runErr)
+	}
+	if err := s.stop(cfg.ShutdownTimeout); err != nil {
+		logger.Warn("did not stop cleanly", "error", err)
+	}
+	logger.Info("stopped")
+	return runErr
+}
+
+// serving is a process whose message router runs and whose HTTP handler
+// answers on addr.
+type serving struct {
+	p      *process
+	srv    *http.Server
+	addr   string     // the address listened on, port resolved
+	failed chan error // the router or the server stopped by itself
+}
+
+// start runs the process's router and serves its handler on addr ("host:0"
+// picks a free port), returning once both run.
+func (p *process) start(ctx context.Context, addr string) (*serving, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	// Requests waiting for an order (?wait=) are released at shutdown
 	// rather than holding it up.
 	base, release := context.WithCancel(context.Background())
-	defer release()
-	srv := &http.Server{Handler: handler,
+	srv := &http.Server{Handler: p.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		WriteTimeout:      query.MaxWait + 15*time.Second, // ?wait= may hold an answer that long
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return base }}
 	srv.RegisterOnShutdown(release)
-
-	failed := make(chan error, 2)
+	s := &serving{p: p, srv: srv, addr: ln.Addr().String(), failed: make(chan error, 2)}
 	go func() {
-		if err := k.router.Run(ctx); err != nil {
-			failed <- fmt.Errorf("message router: %w", err)
+		if err := p.kitchen.router.Run(ctx); err != nil {
+			s.failed <- fmt.Errorf("message router: %w", err)
 		}
 	}()
 	go func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			failed <- fmt.Errorf("http: %w", err)
+			s.failed <- fmt.Errorf("http: %w", err)
 		}
 	}()
-	<-k.router.Running()
-	logger.Info("pizzeria is serving", "http", ln.Addr().String(), "broker", cfg.Broker, "data_dir", cfg.DataDir)
-
-	var runErr error
 	select {
-	case <-ctx.Done():
-		logger.Info("stopping: draining requests and in-flight messages", "timeout", cfg.ShutdownTimeout)
-	case runErr = <-failed:
-		logger.Error("stopping after a failure", "error", runErr)
+	case <-p.kitchen.router.Running():
+		return s, nil
+	case err := <-s.failed:
+		return nil, errors.Join(err, s.stop(time.Second))
 	}
-	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+}
+
+// stop stops taking requests, then lets requests and handlers in flight
+// finish (their offsets commit) within timeout.
+func (s *serving) stop(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := srv.Shutdown(stopCtx); err != nil {
-		logger.Warn("http shutdown cut short", "error", err)
-	}
-	if err := k.router.Close(); err != nil {
-		logger.Warn("message router did not stop cleanly", "error", err)
-	}
-	logger.Info("stopped")
-	return runErr
+	return errors.Join(s.srv.Shutdown(ctx), s.p.kitchen.router.Close())
 }
 
 func topics(cfg *config) events.Topics {
