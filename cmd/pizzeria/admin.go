@@ -33,37 +33,37 @@ func (a *admin) Replay(ctx context.Context) (projections.RebuildStats, error) {
 	return st, nil
 }
 
-// DeadLetters lists letters not yet re-driven.
+// newAdmin serves the operator's requests for the kitchen of cfg; store
+// may be nil where only dead letters are handled.
+func newAdmin(cfg *config, t transport, codec *events.Codec, store *projections.Store, logger *slog.Logger) *admin {
+	return &admin{store: store, t: t, codec: codec, redriveGroup: cfg.TopicPrefix + deadletter.RedriveGroup, logger: logger}
+}
+
+// DeadLetters lists up to limit letters not yet re-driven.
 func (a *admin) DeadLetters(ctx context.Context, limit int) ([]deadletter.Letter, error) {
-	return listDeadLetters(ctx, a.t, a.codec.Topics().DeadLetters, a.redriveGroup, limit)
+	topic := a.codec.Topics().DeadLetters
+	pending, err := a.t.Lag(ctx, a.redriveGroup, []string{topic})
+	if err != nil {
+		return nil, err
+	}
+	total, err := a.t.Count(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	return deadletter.List(ctx, a.t, topic, max(total-pending, 0), limit)
 }
 
 // Redrive re-drives every pending letter.
 func (a *admin) Redrive(ctx context.Context) (int, error) {
-	return redriveDeadLetters(ctx, a.t, a.codec.Topics().DeadLetters, a.redriveGroup)
-}
-
-func listDeadLetters(ctx context.Context, t transport, topic, group string, limit int) ([]deadletter.Letter, error) {
-	pending, err := t.Lag(ctx, group, []string{topic})
-	if err != nil {
-		return nil, err
-	}
-	total, err := t.Count(ctx, topic)
-	if err != nil {
-		return nil, err
-	}
-	return deadletter.List(ctx, t, topic, max(total-pending, 0), limit)
-}
-
-func redriveDeadLetters(ctx context.Context, t transport, topic, group string) (int, error) {
-	pending, err := t.Lag(ctx, group, []string{topic})
+	topic := a.codec.Topics().DeadLetters
+	pending, err := a.t.Lag(ctx, a.redriveGroup, []string{topic})
 	if err != nil {
 		return 0, err
 	}
-	sub, err := t.Subscriber(group)
+	sub, err := a.t.Subscriber(a.redriveGroup)
 	if err != nil {
 		return 0, err
 	}
 	defer sub.Close()
-	return deadletter.Redrive(ctx, sub, t.Publisher(), topic, pending)
+	return deadletter.Redrive(ctx, sub, a.t.Publisher(), topic, pending)
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 
 	"github.com/pizzeria/pizzeria/events"
-	"github.com/pizzeria/pizzeria/internal/deadletter"
 	"github.com/pizzeria/pizzeria/projections"
 )
 
@@ -48,10 +47,10 @@ func deadLetters(ctx context.Context, cfg *config, action string, stdout io.Writ
 		return err
 	}
 	defer t.Close()
-	dlq := codec.Topics().DeadLetters
+	a := newAdmin(cfg, t, codec, nil, nil)
 	switch action {
 	case "list":
-		letters, err := listDeadLetters(ctx, t, dlq, cfg.TopicPrefix+deadletter.RedriveGroup, 1000)
+		letters, err := a.DeadLetters(ctx, 1000)
 		if err != nil {
 			return err
 		}
@@ -64,7 +63,7 @@ func deadLetters(ctx context.Context, cfg *config, action string, stdout io.Writ
 		fmt.Fprintf(stdout, "%d dead letters pending\n", len(letters))
 		return nil
 	case "redrive":
-		n, err := redriveDeadLetters(ctx, t, dlq, cfg.TopicPrefix+deadletter.RedriveGroup)
+		n, err := a.Redrive(ctx)
 		fmt.Fprintf(stdout, "re-drove %d dead letters\n", n)
 		return err
 	}

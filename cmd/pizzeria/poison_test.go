@@ -92,11 +92,11 @@ func TestPoisonMessagesAreDeadLetteredAndTheKitchenGoesOn(t *testing.T) {
 			id := in.placeOrder(t, 3)
 			in.awaitCompleted(t, id, 3)
 
-			dlq := r.kitchen.codec.Topics().DeadLetters
+			a := newAdmin(&config{}, r.kitchen.t, r.kitchen.codec, nil, nil)
 			var letters []deadletter.Letter
 			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 				var err error
-				letters, err = listDeadLetters(context.Background(), r.kitchen.t, dlq, deadletter.RedriveGroup, 100)
+				letters, err = a.DeadLetters(context.Background(), 100)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -117,12 +117,12 @@ func TestPoisonMessagesAreDeadLetteredAndTheKitchenGoesOn(t *testing.T) {
 			}
 			// Still poison after a redrive: back they come, once per
 			// message (not once per letter), and nothing breaks.
-			n, err := redriveDeadLetters(context.Background(), r.kitchen.t, dlq, deadletter.RedriveGroup)
+			n, err := a.Redrive(context.Background())
 			if err != nil || n != len(letters) {
 				t.Fatalf("redrive: %d, %v", n, err)
 			}
 			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-				again, err := listDeadLetters(context.Background(), r.kitchen.t, dlq, deadletter.RedriveGroup, 100)
+				again, err := a.DeadLetters(context.Background(), 100)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -19,7 +19,6 @@ import (
 	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/boltstore"
-	"github.com/pizzeria/pizzeria/internal/deadletter"
 	"github.com/pizzeria/pizzeria/projections"
 	"github.com/pizzeria/pizzeria/query"
 )
@@ -119,7 +118,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		q := query.New(p.store, p.store.Notifier())
 		apiCfg.Queries = &q
 		if cfg.AdminToken != "" {
-			apiCfg.Admin, apiCfg.AdminToken = &admin{store: p.store, t: t, codec: codec, redriveGroup: cfg.TopicPrefix + deadletter.RedriveGroup, logger: logger}, cfg.AdminToken
+			apiCfg.Admin, apiCfg.AdminToken = newAdmin(cfg, t, codec, p.store, logger), cfg.AdminToken
 		}
 	}
 	if r.commands {
