@@ -17,12 +17,6 @@ const RedriveGroup = "pizzeria-dead-letter-redrive"
 // idleTimeout bounds the wait for the next dead letter during a redrive.
 const idleTimeout = 30 * time.Second
 
-// settle is how long the subscription stays open after the last ack. A
-// Kafka subscriber marks an acked offset asynchronously and drops the mark
-// if it is closed in the same instant, which would leave the last letter
-// looking pending and re-drive it next time.
-const settle = 250 * time.Millisecond
-
 // Redrive puts pending dead letters back on the topics they came from, as
 // they were before they failed, and acks each after its republish, so a
 // crash mid-way re-drives the rest (and at most one twice, which consumers
@@ -68,10 +62,6 @@ func Redrive(ctx context.Context, sub message.Subscriber, pub message.Publisher,
 		case <-ctx.Done():
 			return done, ctx.Err()
 		}
-	}
-	select {
-	case <-time.After(settle):
-	case <-ctx.Done():
 	}
 	return done, nil
 }

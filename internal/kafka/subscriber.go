@@ -24,7 +24,9 @@ const (
 // at the oldest offset. Delivery is at least once (see the package doc).
 //
 // The subscriber also implements message.SubscribeInitializer: its
-// SubscribeInitialize creates the topic like EnsureTopics does.
+// SubscribeInitialize creates the topic like EnsureTopics does. An ack made
+// just before the subscription ends or the subscriber closes is recorded
+// (see settlingSubscriber).
 func NewSubscriber(cfg Config, group string) (message.Subscriber, error) {
 	wc, err := subscriberConfig(cfg, group)
 	if err != nil {
@@ -34,7 +36,7 @@ func NewSubscriber(cfg Config, group string) (message.Subscriber, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka: new subscriber: %w", err)
 	}
-	return sub, nil
+	return newSettlingSubscriber(sub), nil
 }
 
 // subscriberConfig is the watermill-kafka configuration NewSubscriber uses.
