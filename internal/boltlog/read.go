@@ -189,7 +189,8 @@ func (l *Log) Count(topic string) (int64, error) {
 	return n, nil
 }
 
-// endOffset is the end of one partition, from the hub or else from bbolt.
+// endOffset reads the end of one partition from bbolt and teaches it to the
+// hub, for a subscription that found the hub not knowing it yet.
 func (l *Log) endOffset(tp topicPartition) (uint64, error) {
 	var end uint64
 	err := l.db.View(func(tx *bolt.Tx) (err error) {
