@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/pizzeria/pizzeria/events"
+	"github.com/pizzeria/pizzeria/internal/boltstore"
 	"github.com/pizzeria/pizzeria/query"
 )
 
@@ -150,5 +154,60 @@ func TestOrdersPageNewestFirst(t *testing.T) {
 func TestUnknownOrderIsNotFound(t *testing.T) {
 	if _, err := MustOpen(t).Order(context.Background(), "nope"); !errors.Is(err, query.ErrOrderNotFound) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestOneTransactionCountsARepeatedEventOnce(t *testing.T) {
+	s := MustOpen(t)
+	log := kitchen(t, "twice", 1, t0)
+	var cheese events.Event
+	for _, l := range log {
+		if e := decode(t, l); e.Type() == events.TypeCheeseAdded {
+			cheese = e
+		}
+	}
+	pos := boltstore.Position{Topic: "pizza-with-cheese", Partition: 0, Offset: 41}
+	items := []item{
+		{event: cheese, pos: &pos},
+		{event: cheese, pos: &pos},                            // redelivered: same position
+		{event: cheese, pos: &boltstore.Position{Offset: 99}}, // written twice: same event, new position
+	}
+	var applied int
+	err := s.db.Update(func(tx *bolt.Tx) (err error) {
+		_, _, applied, err = foldBatch(tx, items, true)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, _ := s.CheeseCounts(context.Background())
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	if applied != 1 || total != 1 {
+		t.Fatalf("applied %d, cheese total %d; want 1 and 1", applied, total)
+	}
+	if err := s.ApplyAt(pos, cheese); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.CheeseCounts(context.Background()); again[cheese.Body.(*events.PizzaEvent).Pizza.Cheese] != 1 {
+		t.Fatalf("a redelivery in a later transaction counted again: %v", again)
+	}
+}
+
+func TestDamagedRecordIsReportedNotServed(t *testing.T) {
+	s := MustOpen(t)
+	for _, l := range kitchen(t, "dmg", 2, t0) {
+		s.Apply(decode(t, l))
+	}
+	s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOrders)
+		v := append([]byte(nil), b.Get([]byte("dmg"))...)
+		v[len(v)/2] ^= 0x20
+		return b.Put([]byte("dmg"), v)
+	})
+	if _, err := s.Order(context.Background(), "dmg"); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("damaged record read as %v", err)
 	}
 }

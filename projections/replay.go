@@ -43,9 +43,10 @@ const rebuildBatch = 2000
 
 // Rebuild replays every event topic from src into a fresh views file while
 // the served one keeps answering and keeps being updated, then swaps them.
-// Live applies during the rebuild go to both files; with per-event
-// deduplication and order-independent folding the new file ends equal to
-// what the live one would hold.
+// Live applies during the rebuild go to both files; folding is idempotent
+// and order-independent, so the new file ends equal to what the live one
+// holds. The consumer positions of the served file move to the new one at
+// the swap, so the live subscribers carry on where they were.
 func (s *Store) Rebuild(ctx context.Context, src Source, codec *events.Codec, progress Progress) (RebuildStats, error) {
 	start := time.Now()
 	shadow, gen, err := s.beginRebuild()
@@ -74,17 +75,12 @@ func (s *Store) Rebuild(ctx context.Context, src Source, codec *events.Codec, pr
 }
 
 func replayTopic(ctx context.Context, src Source, codec *events.Codec, topic string, db *bolt.DB, st *RebuildStats, progress Progress) error {
-	batch := make([]events.Event, 0, rebuildBatch)
+	batch := make([]item, 0, rebuildBatch)
 	flush := func() error {
 		err := db.Update(func(tx *bolt.Tx) error {
-			for _, e := range batch {
-				if ok, err := apply(tx, e); err != nil {
-					return err
-				} else if ok {
-					st.Applied++
-				}
-			}
-			return nil
+			_, _, applied, err := foldBatch(tx, batch, false)
+			st.Applied += applied
+			return err
 		})
 		batch = batch[:0]
 		return err
@@ -98,7 +94,7 @@ func replayTopic(ctx context.Context, src Source, codec *events.Codec, topic str
 			st.Skipped++
 			return nil
 		}
-		if batch = append(batch, e); len(batch) == rebuildBatch {
+		if batch = append(batch, item{event: e}); len(batch) == rebuildBatch {
 			if progress != nil {
 				progress(topic, read)
 			}
@@ -162,7 +158,12 @@ func (s *Store) abortRebuild(gen int) {
 func (s *Store) swap(gen int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.shadow.Sync(); err != nil {
+	err := s.shadow.Update(func(tx *bolt.Tx) error {
+		return s.db.View(func(live *bolt.Tx) error {
+			return copyBucket(live.Bucket(bucketPositions), tx.Bucket(bucketPositions))
+		})
+	})
+	if err != nil {
 		return err
 	}
 	if err := s.writeCurrent(gen); err != nil {
@@ -173,4 +174,23 @@ func (s *Store) swap(gen int) error {
 	old.Close()
 	os.Remove(genPath(s.dir, oldGen))
 	return nil
+}
+
+// copyBucket replaces what dst holds with what src holds.
+func copyBucket(src, dst *bolt.Bucket) error {
+	var stale [][]byte
+	if err := dst.ForEach(func(k, _ []byte) error {
+		if src.Get(k) == nil {
+			stale = append(stale, k)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range stale {
+		if err := dst.Delete(k); err != nil {
+			return err
+		}
+	}
+	return src.ForEach(func(k, v []byte) error { return dst.Put(k, v) })
 }

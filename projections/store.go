@@ -23,11 +23,13 @@ const currentFile = "CURRENT"
 // files and a CURRENT file naming the one being served. A rebuild fills the
 // next file while the current one keeps serving, then swaps atomically.
 //
-// Reads and applies may run concurrently from any goroutine; a swap waits
-// for them and holds new ones back only for the moment of the swap.
+// Applies from any number of goroutines share transactions (group commit:
+// see boltstore.Batcher); reads run concurrently with them. A swap waits for
+// both and holds new ones back only for the moment of the swap.
 type Store struct {
-	dir    string
-	notify *Notifier
+	dir     string
+	notify  *Notifier
+	batcher *boltstore.Batcher[[]item]
 
 	mu     sync.RWMutex
 	db     *bolt.DB // the served views
@@ -54,11 +56,14 @@ func Open(dir string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.batcher = boltstore.NewBatcher(s.applyBatch)
 	return s, nil
 }
 
-// Close closes the served views and any rebuild in progress.
+// Close waits for applies in progress, then closes the served views and any
+// rebuild in progress.
 func (s *Store) Close() error {
+	s.batcher.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shadow != nil {
@@ -67,43 +72,63 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// Notifier returns the watcher woken by every change to an order's view.
+// Notifier returns the watcher woken by changes to an order's view.
 func (s *Store) Notifier() *Notifier { return s.notify }
 
-// Apply folds events into the served views (and into a rebuild in
-// progress), each exactly once, and wakes the watchers of changed orders.
-// Concurrent calls share bbolt transactions.
+// Apply folds events into the views, in one transaction shared with other
+// callers, and wakes the watchers of the orders it changed. Applying an
+// event again changes nothing.
 func (s *Store) Apply(evs ...events.Event) error {
+	items := make([]item, len(evs))
+	for i, e := range evs {
+		items[i] = item{event: e}
+	}
+	return s.batcher.Do(items)
+}
+
+// ApplyAt folds e, read from the log at pos, into the views exactly once:
+// pos is recorded in the same transaction as e's effects, and a message
+// redelivered from a position already applied is skipped.
+func (s *Store) ApplyAt(pos boltstore.Position, e events.Event) error {
+	return s.batcher.Do([]item{{event: e, pos: &pos}})
+}
+
+// applyBatch runs the requests of many callers in one transaction. If that
+// fails, each runs in its own, so that one bad request fails alone.
+func (s *Store) applyBatch(reqs [][]item) ([]error, error) {
+	var all []item
+	for _, r := range reqs {
+		all = append(all, r...)
+	}
+	if err := s.commit(all); err == nil || len(reqs) == 1 {
+		return nil, err
+	}
+	errs := make([]error, len(reqs))
+	for i, r := range reqs {
+		errs[i] = s.commit(r)
+	}
+	return errs, nil
+}
+
+func (s *Store) commit(items []item) error {
+	var changed, completed []string
 	s.mu.RLock()
-	changed, err := applyBatch(s.db, evs)
+	err := s.db.Update(func(tx *bolt.Tx) (err error) {
+		changed, completed, _, err = foldBatch(tx, items, true)
+		return err
+	})
 	if err == nil && s.shadow != nil {
-		_, err = applyBatch(s.shadow, evs)
+		err = s.shadow.Update(func(tx *bolt.Tx) error {
+			_, _, _, err := foldBatch(tx, items, false)
+			return err
+		})
 	}
 	s.mu.RUnlock()
 	if err != nil {
 		return fmt.Errorf("views: %w", err)
 	}
-	for _, id := range changed {
-		s.notify.Changed(id)
-	}
+	s.notify.changed(changed, completed)
 	return nil
-}
-
-func applyBatch(db *bolt.DB, evs []events.Event) (changed []string, err error) {
-	err = db.Batch(func(tx *bolt.Tx) error {
-		changed = changed[:0]
-		for _, e := range evs {
-			ok, err := apply(tx, e)
-			if err != nil {
-				return err
-			}
-			if ok {
-				changed = append(changed, e.OrderID())
-			}
-		}
-		return nil
-	})
-	return changed, err
 }
 
 // view runs fn in a read transaction on the served views.

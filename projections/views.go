@@ -1,16 +1,12 @@
 package projections
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/query"
 )
 
@@ -29,25 +25,15 @@ func (s *Store) Order(_ context.Context, id string) (query.Order, error) {
 }
 
 func readOrder(tx *bolt.Tx, id string) (query.Order, bool, error) {
-	o, ok, err := getOrder(tx, id)
-	if err != nil || !ok {
-		return query.Order{}, ok, err
+	v := tx.Bucket(bucketOrders).Get([]byte(id))
+	if v == nil {
+		return query.Order{}, false, nil
 	}
-	prefix := pizzaKey(id, "")
-	pizzas := make([]query.Pizza, 0, o.Count)
-	done := 0
-	c := tx.Bucket(bucketPizzas).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var p pizzaRecord
-		if err := json.Unmarshal(v, &p); err != nil {
-			return query.Order{}, false, err
-		}
-		if p.Stage == events.StageVeggies {
-			done++
-		}
-		pizzas = append(pizzas, p.view(string(k[len(prefix):])))
+	o, err := decodeOrder(id, v)
+	if err != nil {
+		return query.Order{}, false, err
 	}
-	return o.view(id, pizzas, done), true, nil
+	return o.view(id), true, nil
 }
 
 // Orders implements query.Views: newest first, cursor = the next index key.
@@ -88,8 +74,9 @@ func (s *Store) CheeseCounts(context.Context) (map[string]int, error) {
 	out := map[string]int{}
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCheese).ForEach(func(k, v []byte) error {
-			out[string(k)] = int(binary.BigEndian.Uint64(v))
-			return nil
+			n, err := readCount(string(k), v)
+			out[string(k)] = int(n)
+			return err
 		})
 	})
 	return out, err

@@ -35,22 +35,18 @@ func (h *GetOrderHandler) Handle(ctx context.Context, q GetOrder) (Order, error)
 	}
 	ctx, cancel := context.WithTimeout(ctx, min(q.Wait, MaxWait))
 	defer cancel()
-	for {
-		// Watch before reading, so a change between the read and the wait
-		// is not missed.
-		changed, stop := h.watcher.Watch(q.ID)
-		o, err := h.views.Order(ctx, q.ID)
-		if (err == nil && o.Status == StatusCompleted) || (err != nil && !errors.Is(err, ErrOrderNotFound)) {
-			stop()
-			return o, err
-		}
-		select {
-		case <-changed:
-			stop()
-		case <-ctx.Done():
-			stop()
-			// The time is up: answer with what there is.
-			return h.views.Order(context.WithoutCancel(ctx), q.ID)
-		}
+	// Watch before reading, so a completion between the read and the wait
+	// is not missed.
+	completed, stop := h.watcher.WatchCompletion(q.ID)
+	defer stop()
+	o, err := h.views.Order(ctx, q.ID)
+	if (err == nil && o.Status == StatusCompleted) || (err != nil && !errors.Is(err, ErrOrderNotFound)) {
+		return o, err
 	}
+	select {
+	case <-completed:
+	case <-ctx.Done():
+		// The time is up: answer with what there is.
+	}
+	return h.views.Order(context.WithoutCancel(ctx), q.ID)
 }

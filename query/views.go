@@ -56,8 +56,9 @@ type Views interface {
 	CheeseCounts(ctx context.Context) (map[string]int, error)
 }
 
-// Watcher signals changes to an order's view. Watch returns a channel closed
-// at the next change to the order and a function to stop watching.
+// Watcher signals an order's completion. WatchCompletion returns a channel
+// closed once the order's view is completed, and a function to stop
+// watching. Waiting readers wake once, not on every pizza's progress.
 type Watcher interface {
-	Watch(orderID string) (changed <-chan struct{}, stop func())
+	WatchCompletion(orderID string) (completed <-chan struct{}, stop func())
 }
