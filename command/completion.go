@@ -8,13 +8,23 @@ import (
 	"github.com/pizzeria/pizzeria/events"
 )
 
+// Done says that pizza PizzaID of order OrderID, an order of Count pizzas,
+// is finished.
+type Done struct {
+	OrderID, PizzaID string
+	Count            int
+}
+
+// Outcome is what recording a Done decided: Complete when every pizza of
+// the order is now done; Decisive when this pizza is the one that completed
+// it (recording it again is still decisive).
+type Outcome struct{ Complete, Decisive bool }
+
 // CompletionLedger remembers which pizzas of each order are done. It must be
-// durable and idempotent: recording a pizza twice changes nothing.
+// durable and idempotent: recording a pizza twice changes nothing. It gives
+// one Outcome per Done, in order.
 type CompletionLedger interface {
-	// RecordDone notes pizzaID of orderID (an order of count pizzas) as done.
-	// complete reports whether all count pizzas are now done; decisive
-	// whether pizzaID is the pizza that completed the order.
-	RecordDone(orderID, pizzaID string, count int) (complete, decisive bool, err error)
+	RecordDone(done ...Done) ([]Outcome, error)
 }
 
 // Completion is the order manager's second half: it watches finished pizzas
@@ -50,22 +60,29 @@ func (c *Completion) Handle(msg *message.Message) ([]*message.Message, error) {
 		return nil, nil
 	}
 	p := in.Body.(*events.PizzaEvent).Pizza
-	complete, decisive, err := c.ledger.RecordDone(p.OrderID, p.PizzaID, in.OrderCount)
+	out, err := c.ledger.RecordDone(Done{OrderID: p.OrderID, PizzaID: p.PizzaID, Count: in.OrderCount})
 	if err != nil {
 		return nil, fmt.Errorf("recording pizza %s done: %w", p.PizzaID, err)
 	}
-	if !complete || !decisive {
+	if !out[0].Complete || !out[0].Decisive {
 		return nil, nil
 	}
-	m, err := c.codec.Encode(events.Event{
-		ID:            events.OrderCompletedID(p.OrderID),
-		OccurredAt:    in.OccurredAt,
-		CorrelationID: p.OrderID,
-		CausationID:   in.ID,
-		Body:          &events.OrderCompleted{OrderID: p.OrderID, CompletedAt: in.OccurredAt},
-	})
+	m, err := c.codec.Encode(orderCompleted(in))
 	if err != nil {
 		return nil, err
 	}
 	return []*message.Message{m}, nil
+}
+
+// orderCompleted is the OrderCompleted that the decisive pizza event in
+// causes; its id depends on the order only.
+func orderCompleted(in events.Event) events.Event {
+	orderID := in.OrderID()
+	return events.Event{
+		ID:            events.OrderCompletedID(orderID),
+		OccurredAt:    in.OccurredAt,
+		CorrelationID: orderID,
+		CausationID:   in.ID,
+		Body:          &events.OrderCompleted{OrderID: orderID, CompletedAt: in.OccurredAt},
+	}
 }

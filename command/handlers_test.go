@@ -1,8 +1,9 @@
-package command
+package command_test
 
 import (
 	"context"
 	"errors"
+	"github.com/pizzeria/pizzeria/command"
 	"path/filepath"
 	"testing"
 	"time"
@@ -33,20 +34,18 @@ func decodeAll(t *testing.T, topic string, msgs []*message.Message) []events.Eve
 
 func placedMessage(t *testing.T, count int) (*message.Message, string) {
 	t.Helper()
-	o, err := newOrder("order-1", count, DefaultMaxCount, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m, err := codec.Encode(events.Event{ID: events.OrderPlacedID("order-1"), OccurredAt: at, CorrelationID: "order-1",
+		Body: &events.OrderPlaced{OrderID: "order-1", Count: count, PlacedAt: at}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := codec.Encode(o.placed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, o.id
+	return m, "order-1"
 }
 
 func TestFanOutIsDeterministic(t *testing.T) {
 	in, orderID := placedMessage(t, 3)
-	f := NewFanOut(codec)
+	f := command.NewFanOut(codec)
 	first, err := f.Handle(in)
 	if err != nil {
 		t.Fatal(err)
@@ -70,12 +69,12 @@ func TestFanOutIsDeterministic(t *testing.T) {
 
 func TestStageWorkersCarryThePizzaThroughTheKitchen(t *testing.T) {
 	in, _ := placedMessage(t, 1)
-	msgs, err := NewFanOut(codec).Handle(in)
+	msgs, err := command.NewFanOut(codec).Handle(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range events.WorkerStages {
-		w := NewStageWorker(s, codec)
+		w := command.NewStageWorker(s, codec)
 		out, err := w.Handle(msgs[0])
 		if err != nil {
 			t.Fatalf("%s: %v", s, err)
@@ -94,7 +93,7 @@ func TestStageWorkersCarryThePizzaThroughTheKitchen(t *testing.T) {
 }
 
 func TestStageRejectsPoisonAsInvalidEvent(t *testing.T) {
-	w := NewStageWorker(events.StageCheese, codec)
+	w := command.NewStageWorker(events.StageCheese, codec)
 	_, err := w.Handle(message.NewMessage("x", []byte("not json")))
 	if !errors.Is(err, events.ErrInvalidEvent) {
 		t.Fatalf("got %v, want ErrInvalidEvent", err)
@@ -107,13 +106,13 @@ func TestCompletionEmitsOnceWhenTheLastPizzaIsDone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ledger.Close()
-	c := NewCompletion(codec, ledger)
+	c := command.NewCompletion(codec, ledger)
 	in, orderID := placedMessage(t, 2)
-	pizzas, _ := NewFanOut(codec).Handle(in)
+	pizzas, _ := command.NewFanOut(codec).Handle(in)
 	var finished []*message.Message
 	for _, m := range pizzas {
 		for _, s := range events.WorkerStages {
-			out, err := NewStageWorker(s, codec).Handle(m)
+			out, err := command.NewStageWorker(s, codec).Handle(m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,17 +161,17 @@ func TestPlaceOrder(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name    string
-		cmd     PlaceOrder
+		cmd     command.PlaceOrder
 		logDown bool
 		wantErr error
 	}{
-		{"one pizza", PlaceOrder{Count: 1}, false, nil},
-		{"the maximum", PlaceOrder{Count: DefaultMaxCount}, false, nil},
-		{"zero", PlaceOrder{Count: 0}, false, ErrInvalidCount},
-		{"negative", PlaceOrder{Count: -1}, false, ErrInvalidCount},
-		{"above the maximum", PlaceOrder{Count: DefaultMaxCount + 1}, false, ErrInvalidCount},
-		{"non-printable key", PlaceOrder{Count: 1, IdempotencyKey: "a\nb"}, false, ErrInvalidIdempotencyKey},
-		{"log closed", PlaceOrder{Count: 1}, true, ErrUnavailable},
+		{"one pizza", command.PlaceOrder{Count: 1}, false, nil},
+		{"the maximum", command.PlaceOrder{Count: command.DefaultMaxCount}, false, nil},
+		{"zero", command.PlaceOrder{Count: 0}, false, command.ErrInvalidCount},
+		{"negative", command.PlaceOrder{Count: -1}, false, command.ErrInvalidCount},
+		{"above the maximum", command.PlaceOrder{Count: command.DefaultMaxCount + 1}, false, command.ErrInvalidCount},
+		{"non-printable key", command.PlaceOrder{Count: 1, IdempotencyKey: "a\nb"}, false, command.ErrInvalidIdempotencyKey},
+		{"log closed", command.PlaceOrder{Count: 1}, true, command.ErrUnavailable},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,7 +179,7 @@ func TestPlaceOrder(t *testing.T) {
 			if tc.logDown {
 				l.Close()
 			}
-			placed, err := NewPlaceOrderHandler(l.Publisher(), codec, 0).Handle(ctx, tc.cmd)
+			placed, err := command.NewPlaceOrderHandler(l.Publisher(), codec, 0).Handle(ctx, tc.cmd)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}
@@ -205,12 +204,12 @@ func TestPlaceOrder(t *testing.T) {
 }
 
 func TestIdempotencyKeyNamesTheSameOrder(t *testing.T) {
-	h := NewPlaceOrderHandler(testkit.OpenLog(t, boltlog.Config{}).Publisher(), codec, 0)
-	a, _ := h.Handle(context.Background(), PlaceOrder{Count: 2, IdempotencyKey: "k-1"})
-	b, _ := h.Handle(context.Background(), PlaceOrder{Count: 2, IdempotencyKey: "k-1"})
-	c, _ := h.Handle(context.Background(), PlaceOrder{Count: 3, IdempotencyKey: "k-1"})
-	d, _ := h.Handle(context.Background(), PlaceOrder{Count: 2})
-	e, _ := h.Handle(context.Background(), PlaceOrder{Count: 2})
+	h := command.NewPlaceOrderHandler(testkit.OpenLog(t, boltlog.Config{}).Publisher(), codec, 0)
+	a, _ := h.Handle(context.Background(), command.PlaceOrder{Count: 2, IdempotencyKey: "k-1"})
+	b, _ := h.Handle(context.Background(), command.PlaceOrder{Count: 2, IdempotencyKey: "k-1"})
+	c, _ := h.Handle(context.Background(), command.PlaceOrder{Count: 3, IdempotencyKey: "k-1"})
+	d, _ := h.Handle(context.Background(), command.PlaceOrder{Count: 2})
+	e, _ := h.Handle(context.Background(), command.PlaceOrder{Count: 2})
 	if a.OrderID != b.OrderID {
 		t.Fatalf("retry named a new order: %s vs %s", a.OrderID, b.OrderID)
 	}

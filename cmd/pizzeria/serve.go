@@ -18,7 +18,6 @@ import (
 	"github.com/pizzeria/pizzeria/api"
 	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/events"
-	"github.com/pizzeria/pizzeria/internal/boltstore"
 	"github.com/pizzeria/pizzeria/projections"
 	"github.com/pizzeria/pizzeria/query"
 )
@@ -88,7 +87,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		return p, err
 	}
 	if r.manager {
-		ledger, err := boltstore.OpenLedger(filepath.Join(cfg.DataDir, "order-manager.db"))
+		ledger, err := openLedger(ctx, cfg, t, codec, logger)
 		if err != nil {
 			return p, err
 		}

@@ -1,19 +1,30 @@
 package boltstore
 
 import (
-	"encoding/json"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/pizzeria/pizzeria/command"
 )
 
 var ledgerBucket = []byte("completion-ledger")
 
 // Ledger is the order manager's durable record of finished pizzas, one key
 // per order. Once an order completes its pizza list is dropped and only the
-// decisive pizza is kept, so the file grows by a few bytes per order.
-// Safe for concurrent use; concurrent calls share bbolt transactions.
-type Ledger struct{ db *bolt.DB }
+// decisive pizza is kept, so the file grows by a few bytes per order. It
+// holds nothing the log does not: command.RebuildLedger refills a lost one.
+//
+// Safe for concurrent use: concurrent calls share one transaction (group
+// commit), and a transaction reads and writes each order it touches once.
+type Ledger struct {
+	db      *bolt.DB
+	batcher *Batcher[*ledgerReq]
+}
 
 // OpenLedger opens the ledger in the bbolt file at path.
 func OpenLedger(path string) (*Ledger, error) {
@@ -21,45 +32,175 @@ func OpenLedger(path string) (*Ledger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Ledger{db: db}, nil
+	l := &Ledger{db: db}
+	l.batcher = NewBatcher(l.run)
+	return l, nil
 }
 
-// Close closes the file.
-func (l *Ledger) Close() error { return l.db.Close() }
+// Close waits for calls in progress and closes the file.
+func (l *Ledger) Close() error {
+	l.batcher.Close()
+	return l.db.Close()
+}
 
-type ledgerEntry struct {
-	Count     int      `json:"count"`
-	Done      []string `json:"done,omitempty"`
-	DecidedBy string   `json:"decided_by,omitempty"`
+// Empty reports whether the ledger holds no order (new, or lost).
+func (l *Ledger) Empty() (bool, error) {
+	empty := true
+	err := l.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(ledgerBucket).Cursor().First()
+		empty = k == nil
+		return nil
+	})
+	return empty, err
 }
 
 // RecordDone implements command.CompletionLedger.
-func (l *Ledger) RecordDone(orderID, pizzaID string, count int) (complete, decisive bool, err error) {
-	err = l.db.Batch(func(tx *bolt.Tx) error {
+func (l *Ledger) RecordDone(done ...command.Done) ([]command.Outcome, error) {
+	r := &ledgerReq{done: done}
+	if err := l.batcher.Do(r); err != nil {
+		return nil, err
+	}
+	return r.out, nil
+}
+
+// ledgerReq is one RecordDone call; the batch loop fills out before
+// answering it.
+type ledgerReq struct {
+	done []command.Done
+	out  []command.Outcome
+}
+
+// MarkCompleted implements command.RebuildTarget: the orders are completed
+// in the log already, so no later pizza is decisive for them.
+func (l *Ledger) MarkCompleted(orderIDs ...string) error {
+	return l.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(ledgerBucket)
-		var e ledgerEntry
-		if v := b.Get([]byte(orderID)); v != nil {
-			if err := json.Unmarshal(v, &e); err != nil {
+		for _, id := range orderIDs {
+			if err := b.Put([]byte(id), (&ledgerEntry{decidedBy: "-"}).encode()); err != nil {
 				return err
 			}
 		}
-		if e.DecidedBy != "" {
-			complete, decisive = true, e.DecidedBy == pizzaID
-			return nil
-		}
-		e.Count = count
-		if !slices.Contains(e.Done, pizzaID) {
-			e.Done = append(e.Done, pizzaID)
-		}
-		complete, decisive = len(e.Done) >= e.Count, false
-		if complete {
-			e.DecidedBy, e.Done, decisive = pizzaID, nil, true
-		}
-		v, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		return b.Put([]byte(orderID), v)
+		return nil
 	})
-	return complete, decisive, err
+}
+
+// run applies the requests of a batch in one transaction.
+func (l *Ledger) run(reqs []*ledgerReq) ([]error, error) {
+	return nil, l.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(ledgerBucket)
+		cache := map[string]*ledgerEntry{}
+		for _, r := range reqs {
+			r.out = make([]command.Outcome, len(r.done))
+			for i, d := range r.done {
+				e, ok := cache[d.OrderID]
+				if !ok {
+					e = &ledgerEntry{}
+					if v := b.Get([]byte(d.OrderID)); v != nil {
+						var err error
+						if e, err = decodeEntry(d.OrderID, v); err != nil {
+							return err
+						}
+					}
+					cache[d.OrderID] = e
+				}
+				r.out[i] = e.record(d)
+			}
+		}
+		for id, e := range cache {
+			if e.dirty {
+				if err := b.Put([]byte(id), e.encode()); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// ledgerEntry is one order's progress: the pizzas done so far, until the
+// order completes; then the pizza that completed it ("-" when the log
+// already held the completion as the ledger was rebuilt).
+type ledgerEntry struct {
+	count     int
+	done      []string // sorted
+	decidedBy string
+	dirty     bool
+}
+
+func (e *ledgerEntry) record(d command.Done) command.Outcome {
+	if e.decidedBy != "" {
+		return command.Outcome{Complete: true, Decisive: e.decidedBy == d.PizzaID}
+	}
+	e.count = d.Count
+	if i, found := slices.BinarySearch(e.done, d.PizzaID); !found {
+		e.done = slices.Insert(e.done, i, d.PizzaID)
+		e.dirty = true
+	}
+	if len(e.done) < e.count {
+		return command.Outcome{}
+	}
+	e.decidedBy, e.done, e.dirty = d.PizzaID, nil, true
+	return command.Outcome{Complete: true, Decisive: true}
+}
+
+// Entry encoding: uvarint count, decided-by string, uvarint n, n pizza ids
+// (strings are uvarint length + bytes), CRC-32C.
+func (e *ledgerEntry) encode() []byte {
+	b := binary.AppendUvarint(nil, uint64(e.count))
+	b = appendStr(b, e.decidedBy)
+	b = binary.AppendUvarint(b, uint64(len(e.done)))
+	for _, id := range e.done {
+		b = appendStr(b, id)
+	}
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrCorruptLedger: a ledger entry failed its checksum or did not decode.
+var ErrCorruptLedger = errors.New("damaged completion ledger entry")
+
+func decodeEntry(id string, v []byte) (*ledgerEntry, error) {
+	bad := func(why string) (*ledgerEntry, error) {
+		return nil, fmt.Errorf("%w: order %s: %s", ErrCorruptLedger, id, why)
+	}
+	if len(v) < 4 || crc32.Checksum(v[:len(v)-4], castagnoli) != binary.BigEndian.Uint32(v[len(v)-4:]) {
+		return bad("checksum mismatch")
+	}
+	v = v[:len(v)-4]
+	e := &ledgerEntry{}
+	count, n := binary.Uvarint(v)
+	if n <= 0 {
+		return bad("truncated")
+	}
+	e.count, v = int(count), v[n:]
+	var ok bool
+	if e.decidedBy, v, ok = readStr(v); !ok {
+		return bad("truncated")
+	}
+	k, n := binary.Uvarint(v)
+	if n <= 0 || k > uint64(len(v)) {
+		return bad("truncated")
+	}
+	v = v[n:]
+	for range k {
+		var id string
+		if id, v, ok = readStr(v); !ok {
+			return bad("truncated")
+		}
+		e.done = append(e.done, id)
+	}
+	return e, nil
+}
+
+func appendStr(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func readStr(v []byte) (string, []byte, bool) {
+	n, k := binary.Uvarint(v)
+	if k <= 0 || n > uint64(len(v)-k) {
+		return "", nil, false
+	}
+	return string(v[k : k+int(n)]), v[k+int(n):], true
 }
