@@ -55,8 +55,8 @@ test: ## Unit, conformance and hermetic Kafka tests with the race detector
 	go test -race -count=1 ./...
 
 .PHONY: bench
-bench: ## Throughput and latency of the whole kitchen, plus the embedded log's Go benchmarks
-	go run ./cmd/pizzeria bench --runs 5
+bench: ## The whole kitchen end to end (embedded; Kafka too when up), medians appended to bench/RESULTS.md
+	go run ./bench --runs 3
 	go test -run '^$$' -bench . -benchtime 2s -count 3 ./internal/boltlog/
 
 .PHONY: ci
