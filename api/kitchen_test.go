@@ -2,13 +2,11 @@ package api
 
 import (
 	"context"
-	"path/filepath"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/events"
-	"github.com/pizzeria/pizzeria/internal/boltstore"
+	"github.com/pizzeria/pizzeria/internal/testkit"
 )
 
 // placedEvents is every message in the orders topic.
@@ -40,38 +38,11 @@ func (h *harness) cook(orderID string) []events.Event {
 	if placed == nil {
 		h.t.Fatalf("no OrderPlaced for %s in the log", orderID)
 	}
-	ledger, err := boltstore.OpenLedger(filepath.Join(h.t.TempDir(), "ledger.db"))
-	if err != nil {
-		h.t.Fatal(err)
+	var out []events.Event
+	for _, l := range testkit.CookPlaced(h.t, codec, placed) {
+		out = append(out, h.decode(l.Topic, l.Msg))
 	}
-	defer ledger.Close()
-	out := []events.Event{h.decode(codec.Topics().Orders, placed)}
-	pizzas, err := command.NewFanOut(codec).Handle(placed)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	completion := command.NewCompletion(codec, ledger)
-	var completed []events.Event
-	for _, p := range pizzas {
-		out = append(out, h.decode(codec.Topics().Pizza, p))
-		for _, s := range events.WorkerStages {
-			w := command.NewStageWorker(s, codec)
-			next, err := w.Handle(p)
-			if err != nil {
-				h.t.Fatal(err)
-			}
-			p = next[0]
-			out = append(out, h.decode(w.OutputTopic(), p))
-		}
-		done, err := completion.Handle(p)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		for _, d := range done {
-			completed = append(completed, h.decode(codec.Topics().Orders, d))
-		}
-	}
-	return append(out, completed...)
+	return out
 }
 
 func (h *harness) decode(topic string, m *message.Message) events.Event {

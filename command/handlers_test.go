@@ -1,12 +1,9 @@
-package command_test
+package command
 
 import (
 	"context"
 	"errors"
-	"github.com/pizzeria/pizzeria/command"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/pizzeria/pizzeria/internal/testkit"
 
@@ -14,7 +11,6 @@ import (
 
 	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/boltlog"
-	"github.com/pizzeria/pizzeria/internal/boltstore"
 )
 
 var codec = events.NewCodec(events.DefaultTopics())
@@ -30,119 +26,6 @@ func decodeAll(t *testing.T, topic string, msgs []*message.Message) []events.Eve
 		out[i] = e
 	}
 	return out
-}
-
-func placedMessage(t *testing.T, count int) (*message.Message, string) {
-	t.Helper()
-	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	m, err := codec.Encode(events.Event{ID: events.OrderPlacedID("order-1"), OccurredAt: at, CorrelationID: "order-1",
-		Body: &events.OrderPlaced{OrderID: "order-1", Count: count, PlacedAt: at}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, "order-1"
-}
-
-func TestFanOutIsDeterministic(t *testing.T) {
-	in, orderID := placedMessage(t, 3)
-	f := command.NewFanOut(codec)
-	first, err := f.Handle(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, _ := f.Handle(in)
-	if len(first) != 3 {
-		t.Fatalf("fan-out produced %d pizzas, want 3", len(first))
-	}
-	for i := range first {
-		if string(first[i].Payload) != string(again[i].Payload) || first[i].UUID != again[i].UUID {
-			t.Fatalf("redelivery produced a different pizza %d", i)
-		}
-	}
-	for k, e := range decodeAll(t, f.OutputTopic(), first) {
-		p := e.Body.(*events.PizzaEvent).Pizza
-		if p.PizzaID != events.PizzaID(orderID, k) || e.OrderCount != 3 || e.CausationID != events.OrderPlacedID(orderID) {
-			t.Fatalf("pizza %d: %+v", k, e)
-		}
-	}
-}
-
-func TestStageWorkersCarryThePizzaThroughTheKitchen(t *testing.T) {
-	in, _ := placedMessage(t, 1)
-	msgs, err := command.NewFanOut(codec).Handle(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range events.WorkerStages {
-		w := command.NewStageWorker(s, codec)
-		out, err := w.Handle(msgs[0])
-		if err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-		redo, _ := w.Handle(msgs[0])
-		if out[0].UUID != redo[0].UUID || string(out[0].Payload) != string(redo[0].Payload) {
-			t.Fatalf("%s: redelivery changed the output", s)
-		}
-		msgs = out
-	}
-	done := decodeAll(t, codec.Topics().Veggies, msgs)[0]
-	p := done.Body.(*events.PizzaEvent).Pizza
-	if p.Sauce == "" || p.Cheese == "" || p.Meats == "" || p.Veggies == "" || done.OrderCount != 1 {
-		t.Fatalf("finished pizza lacks a topping: %+v", done)
-	}
-}
-
-func TestStageRejectsPoisonAsInvalidEvent(t *testing.T) {
-	w := command.NewStageWorker(events.StageCheese, codec)
-	_, err := w.Handle(message.NewMessage("x", []byte("not json")))
-	if !errors.Is(err, events.ErrInvalidEvent) {
-		t.Fatalf("got %v, want ErrInvalidEvent", err)
-	}
-}
-
-func TestCompletionEmitsOnceWhenTheLastPizzaIsDone(t *testing.T) {
-	ledger, err := boltstore.OpenLedger(filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ledger.Close()
-	c := command.NewCompletion(codec, ledger)
-	in, orderID := placedMessage(t, 2)
-	pizzas, _ := command.NewFanOut(codec).Handle(in)
-	var finished []*message.Message
-	for _, m := range pizzas {
-		for _, s := range events.WorkerStages {
-			out, err := command.NewStageWorker(s, codec).Handle(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m = out[0]
-		}
-		finished = append(finished, m)
-	}
-	steps := []struct {
-		name string
-		msg  *message.Message
-		want int
-	}{
-		{"first pizza", finished[0], 0},
-		{"first pizza again", finished[0], 0},
-		{"last pizza completes", finished[1], 1},
-		{"last pizza redelivered re-emits the same event", finished[1], 1},
-		{"early pizza after completion", finished[0], 0},
-	}
-	for _, st := range steps {
-		out, err := c.Handle(st.msg)
-		if err != nil {
-			t.Fatalf("%s: %v", st.name, err)
-		}
-		if len(out) != st.want {
-			t.Fatalf("%s: %d events, want %d", st.name, len(out), st.want)
-		}
-		if len(out) == 1 && out[0].UUID != events.OrderCompletedID(orderID) {
-			t.Fatalf("%s: OrderCompleted id %s is not deterministic", st.name, out[0].UUID)
-		}
-	}
 }
 
 func readTopic(tb testing.TB, l *boltlog.Log, topic string) []*message.Message {
@@ -161,17 +44,17 @@ func TestPlaceOrder(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name    string
-		cmd     command.PlaceOrder
+		cmd     PlaceOrder
 		logDown bool
 		wantErr error
 	}{
-		{"one pizza", command.PlaceOrder{Count: 1}, false, nil},
-		{"the maximum", command.PlaceOrder{Count: command.DefaultMaxCount}, false, nil},
-		{"zero", command.PlaceOrder{Count: 0}, false, command.ErrInvalidCount},
-		{"negative", command.PlaceOrder{Count: -1}, false, command.ErrInvalidCount},
-		{"above the maximum", command.PlaceOrder{Count: command.DefaultMaxCount + 1}, false, command.ErrInvalidCount},
-		{"non-printable key", command.PlaceOrder{Count: 1, IdempotencyKey: "a\nb"}, false, command.ErrInvalidIdempotencyKey},
-		{"log closed", command.PlaceOrder{Count: 1}, true, command.ErrUnavailable},
+		{"one pizza", PlaceOrder{Count: 1}, false, nil},
+		{"the maximum", PlaceOrder{Count: DefaultMaxCount}, false, nil},
+		{"zero", PlaceOrder{Count: 0}, false, ErrInvalidCount},
+		{"negative", PlaceOrder{Count: -1}, false, ErrInvalidCount},
+		{"above the maximum", PlaceOrder{Count: DefaultMaxCount + 1}, false, ErrInvalidCount},
+		{"non-printable key", PlaceOrder{Count: 1, IdempotencyKey: "a\nb"}, false, ErrInvalidIdempotencyKey},
+		{"log closed", PlaceOrder{Count: 1}, true, ErrUnavailable},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -179,7 +62,7 @@ func TestPlaceOrder(t *testing.T) {
 			if tc.logDown {
 				l.Close()
 			}
-			placed, err := command.NewPlaceOrderHandler(l.Publisher(), codec, 0).Handle(ctx, tc.cmd)
+			placed, err := NewPlaceOrderHandler(l.Publisher(), codec, 0).Handle(ctx, tc.cmd)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}
@@ -204,12 +87,12 @@ func TestPlaceOrder(t *testing.T) {
 }
 
 func TestIdempotencyKeyNamesTheSameOrder(t *testing.T) {
-	h := command.NewPlaceOrderHandler(testkit.OpenLog(t, boltlog.Config{}).Publisher(), codec, 0)
-	a, _ := h.Handle(context.Background(), command.PlaceOrder{Count: 2, IdempotencyKey: "k-1"})
-	b, _ := h.Handle(context.Background(), command.PlaceOrder{Count: 2, IdempotencyKey: "k-1"})
-	c, _ := h.Handle(context.Background(), command.PlaceOrder{Count: 3, IdempotencyKey: "k-1"})
-	d, _ := h.Handle(context.Background(), command.PlaceOrder{Count: 2})
-	e, _ := h.Handle(context.Background(), command.PlaceOrder{Count: 2})
+	h := NewPlaceOrderHandler(testkit.OpenLog(t, boltlog.Config{}).Publisher(), codec, 0)
+	a, _ := h.Handle(context.Background(), PlaceOrder{Count: 2, IdempotencyKey: "k-1"})
+	b, _ := h.Handle(context.Background(), PlaceOrder{Count: 2, IdempotencyKey: "k-1"})
+	c, _ := h.Handle(context.Background(), PlaceOrder{Count: 3, IdempotencyKey: "k-1"})
+	d, _ := h.Handle(context.Background(), PlaceOrder{Count: 2})
+	e, _ := h.Handle(context.Background(), PlaceOrder{Count: 2})
 	if a.OrderID != b.OrderID {
 		t.Fatalf("retry named a new order: %s vs %s", a.OrderID, b.OrderID)
 	}

@@ -62,17 +62,8 @@ func (t Topics) StageOf(topic string) (Stage, bool) {
 
 // ForStage returns the topic carrying the events of stage s.
 func (t Topics) ForStage(s Stage) string {
-	switch s {
-	case StageOrdered:
-		return t.Pizza
-	case StageSauce:
-		return t.Sauce
-	case StageCheese:
-		return t.Cheese
-	case StageMeats:
-		return t.Meats
-	case StageVeggies:
-		return t.Veggies
+	if !s.valid() {
+		return ""
 	}
-	return ""
+	return stages[s].topic(t)
 }

@@ -1,15 +1,11 @@
 package projections
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
-
-	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/events"
-	"github.com/pizzeria/pizzeria/internal/boltstore"
+	"github.com/pizzeria/pizzeria/internal/testkit"
 )
 
 var codec = events.NewCodec(events.DefaultTopics())
@@ -25,58 +21,18 @@ func MustOpen(tb testing.TB) *Store {
 	return s
 }
 
-// logged is a message as it sits in the log: its topic and bytes.
-type logged struct {
-	topic string
-	msg   *message.Message
-}
+type logged = testkit.Logged
 
-// kitchen runs the real command-side handlers over an order and returns
-// every event the whole pipeline writes for it, in pipeline order.
+// kitchen runs the real kitchen over an order and returns every event the
+// whole pipeline writes for it, in pipeline order.
 func kitchen(tb testing.TB, orderID string, count int, placedAt time.Time) []logged {
 	tb.Helper()
-	o := events.Event{ID: events.OrderPlacedID(orderID), OccurredAt: placedAt, CorrelationID: orderID,
-		Body: &events.OrderPlaced{OrderID: orderID, Count: count, PlacedAt: placedAt}}
-	m, err := codec.Encode(o)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out := []logged{{codec.Topics().Orders, m}}
-	pizzas, err := command.NewFanOut(codec).Handle(m)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ledger, err := boltstore.OpenLedger(filepath.Join(tb.TempDir(), "ledger.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ledger.Close()
-	completion := command.NewCompletion(codec, ledger)
-	for _, p := range pizzas {
-		out = append(out, logged{codec.Topics().Pizza, p})
-		for _, s := range events.WorkerStages {
-			w := command.NewStageWorker(s, codec)
-			next, err := w.Handle(p)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			p = next[0]
-			out = append(out, logged{w.OutputTopic(), p})
-		}
-		done, err := completion.Handle(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for _, d := range done {
-			out = append(out, logged{codec.Topics().Orders, d})
-		}
-	}
-	return out
+	return testkit.Cook(tb, codec, orderID, count, placedAt)
 }
 
 func decode(tb testing.TB, l logged) events.Event {
 	tb.Helper()
-	e, err := codec.Decode(l.topic, l.msg)
+	e, err := codec.Decode(l.Topic, l.Msg)
 	if err != nil {
 		tb.Fatal(err)
 	}

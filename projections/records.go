@@ -80,8 +80,6 @@ func (o *orderRecord) status() query.Status {
 	return query.StatusPlaced
 }
 
-var stageLabels = [...]string{"ordered", "sauce", "cheese", "meats", "done"}
-
 // view is the order view.
 func (o *orderRecord) view(id string) query.Order {
 	v := query.Order{ID: id, Count: o.Count, Status: o.status(), PlacedAt: o.PlacedAt, Pizzas: make([]query.Pizza, len(o.Pizzas))}
@@ -89,7 +87,7 @@ func (o *orderRecord) view(id string) query.Order {
 		v.CompletedAt = o.CompletedAt
 	}
 	for i, p := range o.Pizzas {
-		v.Pizzas[i] = query.Pizza{ID: p.ID, Sauce: p.Sauce, Cheese: p.Cheese, Meats: p.Meats, Veggies: p.Veggies, Stage: stageLabels[p.Stage]}
+		v.Pizzas[i] = query.Pizza{ID: p.ID, Sauce: p.Sauce, Cheese: p.Cheese, Meats: p.Meats, Veggies: p.Veggies, Stage: p.Stage.Label()}
 	}
 	return v
 }

@@ -19,7 +19,7 @@ import (
 func record(tb testing.TB, l *boltlog.Log, s *Store, evs []logged) {
 	tb.Helper()
 	for _, e := range evs {
-		if err := l.Publisher().Publish(e.topic, e.msg.Copy()); err != nil {
+		if err := l.Publisher().Publish(e.Topic, e.Msg.Copy()); err != nil {
 			tb.Fatal(err)
 		}
 		if s != nil {

@@ -10,9 +10,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/deadletter"
+	kit "github.com/pizzeria/pizzeria/kitchen"
 	"github.com/pizzeria/pizzeria/projections"
 )
 
@@ -80,15 +80,15 @@ func (k *kitchen) add(group string, w worker) error {
 	return nil
 }
 
-func (k *kitchen) addOrderManager(ledger command.CompletionLedger) error {
-	if err := k.add(groupFanOut, command.NewFanOut(k.codec)); err != nil {
+func (k *kitchen) addOrderManager(ledger kit.CompletionLedger) error {
+	if err := k.add(groupFanOut, kit.Bind(k.codec, kit.FanOut{})); err != nil {
 		return err
 	}
-	return k.add(groupCompletion, command.NewCompletion(k.codec, ledger))
+	return k.add(groupCompletion, kit.Bind(k.codec, kit.NewCompletion(ledger)))
 }
 
 func (k *kitchen) addStage(s events.Stage) error {
-	return k.add(groupStage+s.String(), command.NewStageWorker(s, k.codec))
+	return k.add(groupStage+s.String(), kit.Bind(k.codec, kit.NewStage(s)))
 }
 
 // addViews feeds every event topic into the store, under one consumer group

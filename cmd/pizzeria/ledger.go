@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/boltstore"
+	kit "github.com/pizzeria/pizzeria/kitchen"
 )
 
 const ledgerFile = "order-manager.db"
@@ -40,7 +40,7 @@ func openLedger(ctx context.Context, cfg *config, t transport, codec *events.Cod
 // refillLedger rebuilds an empty ledger from the log and publishes the
 // completions the log lacks.
 func refillLedger(ctx context.Context, t transport, codec *events.Codec, l *boltstore.Ledger) (int, error) {
-	missing, err := command.RebuildLedger(ctx, t, codec, l)
+	missing, err := kit.RebuildLedger(ctx, t, codec, l)
 	if err != nil {
 		return 0, err
 	}

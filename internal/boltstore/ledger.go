@@ -9,7 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/pizzeria/pizzeria/command"
+	"github.com/pizzeria/pizzeria/kitchen"
 )
 
 var ledgerBucket = []byte("completion-ledger")
@@ -17,7 +17,7 @@ var ledgerBucket = []byte("completion-ledger")
 // Ledger is the order manager's durable record of finished pizzas, one key
 // per order. Once an order completes its pizza list is dropped and only the
 // decisive pizza is kept, so the file grows by a few bytes per order. It
-// holds nothing the log does not: command.RebuildLedger refills a lost one.
+// holds nothing the log does not: kitchen.RebuildLedger refills a lost one.
 //
 // Safe for concurrent use: concurrent calls share one transaction (group
 // commit), and a transaction reads and writes each order it touches once.
@@ -54,8 +54,8 @@ func (l *Ledger) Empty() (bool, error) {
 	return empty, err
 }
 
-// RecordDone implements command.CompletionLedger.
-func (l *Ledger) RecordDone(done ...command.Done) ([]command.Outcome, error) {
+// RecordDone implements kitchen.CompletionLedger.
+func (l *Ledger) RecordDone(done ...kitchen.Done) ([]kitchen.Outcome, error) {
 	r := &ledgerReq{done: done}
 	if err := l.batcher.Do(r); err != nil {
 		return nil, err
@@ -66,11 +66,11 @@ func (l *Ledger) RecordDone(done ...command.Done) ([]command.Outcome, error) {
 // ledgerReq is one RecordDone call; the batch loop fills out before
 // answering it.
 type ledgerReq struct {
-	done []command.Done
-	out  []command.Outcome
+	done []kitchen.Done
+	out  []kitchen.Outcome
 }
 
-// MarkCompleted implements command.RebuildTarget: the orders are completed
+// MarkCompleted implements kitchen.RebuildTarget: the orders are completed
 // in the log already, so no later pizza is decisive for them.
 func (l *Ledger) MarkCompleted(orderIDs ...string) error {
 	return l.db.Update(func(tx *bolt.Tx) error {
@@ -90,7 +90,7 @@ func (l *Ledger) run(reqs []*ledgerReq) ([]error, error) {
 		b := tx.Bucket(ledgerBucket)
 		cache := map[string]*ledgerEntry{}
 		for _, r := range reqs {
-			r.out = make([]command.Outcome, len(r.done))
+			r.out = make([]kitchen.Outcome, len(r.done))
 			for i, d := range r.done {
 				e, ok := cache[d.OrderID]
 				if !ok {
@@ -127,9 +127,9 @@ type ledgerEntry struct {
 	dirty     bool
 }
 
-func (e *ledgerEntry) record(d command.Done) command.Outcome {
+func (e *ledgerEntry) record(d kitchen.Done) kitchen.Outcome {
 	if e.decidedBy != "" {
-		return command.Outcome{Complete: true, Decisive: e.decidedBy == d.PizzaID}
+		return kitchen.Outcome{Complete: true, Decisive: e.decidedBy == d.PizzaID}
 	}
 	e.count = d.Count
 	if i, found := slices.BinarySearch(e.done, d.PizzaID); !found {
@@ -137,10 +137,10 @@ func (e *ledgerEntry) record(d command.Done) command.Outcome {
 		e.dirty = true
 	}
 	if len(e.done) < e.count {
-		return command.Outcome{}
+		return kitchen.Outcome{}
 	}
 	e.decidedBy, e.done, e.dirty = d.PizzaID, nil, true
-	return command.Outcome{Complete: true, Decisive: true}
+	return kitchen.Outcome{Complete: true, Decisive: true}
 }
 
 // Entry encoding: uvarint count, decided-by string, uvarint n, n pizza ids

@@ -1,41 +1,27 @@
-package command_test
+package kitchen_test
 
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/boltlog"
 	"github.com/pizzeria/pizzeria/internal/boltstore"
 	"github.com/pizzeria/pizzeria/internal/testkit"
+	"github.com/pizzeria/pizzeria/kitchen"
 )
 
-// cookOrder runs an order of count pizzas through fan-out and the four
-// stages and returns its finished pizzas.
-func cookOrder(t *testing.T, orderID string, count int) []*message.Message {
+// finished cooks an order of count pizzas and returns its finished pizzas.
+func finished(t *testing.T, orderID string, count int) []*message.Message {
 	t.Helper()
-	in, err := codec.Encode(events.Event{ID: events.OrderPlacedID(orderID), CorrelationID: orderID,
-		Body: &events.OrderPlaced{OrderID: orderID, Count: count}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pizzas, err := command.NewFanOut(codec).Handle(in)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var done []*message.Message
-	for _, m := range pizzas {
-		for _, s := range events.WorkerStages {
-			out, err := command.NewStageWorker(s, codec).Handle(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m = out[0]
+	for _, l := range testkit.Cook(t, codec, orderID, count, time.Time{}) {
+		if l.Topic == codec.Topics().Veggies {
+			done = append(done, l.Msg)
 		}
-		done = append(done, m)
 	}
 	return done
 }
@@ -49,14 +35,14 @@ func TestLedgerIsRebuiltFromTheLog(t *testing.T) {
 	log := testkit.OpenLog(t, boltlog.Config{})
 	pub := log.Publisher()
 
-	finishedOld := cookOrder(t, "completed-before", 2)
-	finishedLost := cookOrder(t, "completion-lost", 3)
-	cooking := cookOrder(t, "still-cooking", 2)
+	finishedOld := finished(t, "completed-before", 2)
+	finishedLost := finished(t, "completion-lost", 3)
+	cooking := finished(t, "still-cooking", 2)
 	old, err := boltstore.OpenLedger(filepath.Join(t.TempDir(), "old.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := command.NewCompletion(codec, old)
+	c := kitchen.Bind(codec, kitchen.NewCompletion(old))
 	for _, m := range finishedOld {
 		out, err := c.Handle(m)
 		if err != nil {
@@ -78,14 +64,14 @@ func TestLedgerIsRebuiltFromTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fresh.Close()
-	missing, err := command.RebuildLedger(t.Context(), log, codec, fresh)
+	missing, err := kitchen.RebuildLedger(t.Context(), log, codec, fresh)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(missing) != 1 || missing[0].UUID != events.OrderCompletedID("completion-lost") {
 		t.Fatalf("missing completions %v, want the one of completion-lost", missing)
 	}
-	c = command.NewCompletion(codec, fresh)
+	c = kitchen.Bind(codec, kitchen.NewCompletion(fresh))
 	for name, m := range map[string]*message.Message{"redelivered completed pizza": finishedOld[1], "redelivered cooking pizza": cooking[0]} {
 		if out, err := c.Handle(m); err != nil || len(out) != 0 {
 			t.Fatalf("%s: %d events, %v; want none", name, len(out), err)

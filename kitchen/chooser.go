@@ -1,4 +1,4 @@
-package command
+package kitchen
 
 import (
 	"crypto/sha256"
@@ -36,7 +36,7 @@ func ChooserFor(s events.Stage) Chooser {
 	case events.StageVeggies:
 		return pickSome(s, veggies)
 	}
-	panic("command: no chooser for stage " + s.String())
+	panic("kitchen: no chooser for stage " + s.String())
 }
 
 // rngFor seeds a generator from the pizza and the stage alone.

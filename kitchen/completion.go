@@ -1,9 +1,7 @@
-package command
+package kitchen
 
 import (
 	"fmt"
-
-	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/pizzeria/pizzeria/events"
 )
@@ -35,27 +33,18 @@ type CompletionLedger interface {
 // one, and OrderCompleted is published again with the same event id. Other
 // late duplicates emit nothing. Pizza events carry their order's size, so
 // any instance can decide without seeing the orders topic.
-type Completion struct {
-	codec  *events.Codec
-	ledger CompletionLedger
-}
+type Completion struct{ ledger CompletionLedger }
 
-// NewCompletion returns the completion handler over ledger.
-func NewCompletion(codec *events.Codec, ledger CompletionLedger) *Completion {
-	return &Completion{codec: codec, ledger: ledger}
-}
+// NewCompletion returns the completion reactor over ledger.
+func NewCompletion(ledger CompletionLedger) *Completion { return &Completion{ledger: ledger} }
 
-// InputTopic is the finished-pizza topic; OutputTopic the orders topic.
-func (c *Completion) InputTopic() string  { return c.codec.Topics().Veggies }
-func (c *Completion) OutputTopic() string { return c.codec.Topics().Orders }
+// Input is the finished-pizza topic; Output the orders topic.
+func (*Completion) Input(t events.Topics) string  { return t.Veggies }
+func (*Completion) Output(t events.Topics) string { return t.Orders }
 
-// Handle is a watermill handler. Pizzas of unknown size (from the original
+// React records a finished pizza. Pizzas of unknown size (from the original
 // services, which have no OrderPlaced here) never complete an order.
-func (c *Completion) Handle(msg *message.Message) ([]*message.Message, error) {
-	in, err := c.codec.Decode(c.InputTopic(), msg)
-	if err != nil {
-		return nil, err
-	}
+func (c *Completion) React(in events.Event) ([]events.Event, error) {
 	if in.OrderCount == 0 {
 		return nil, nil
 	}
@@ -67,11 +56,7 @@ func (c *Completion) Handle(msg *message.Message) ([]*message.Message, error) {
 	if !out[0].Complete || !out[0].Decisive {
 		return nil, nil
 	}
-	m, err := c.codec.Encode(orderCompleted(in))
-	if err != nil {
-		return nil, err
-	}
-	return []*message.Message{m}, nil
+	return []events.Event{orderCompleted(in)}, nil
 }
 
 // orderCompleted is the OrderCompleted that the decisive pizza event in
