@@ -39,13 +39,9 @@ type Store struct {
 
 // Open opens the views in dir, creating an empty set if there is none.
 func Open(dir string) (*Store, error) {
-	gen := 1
-	if b, err := os.ReadFile(filepath.Join(dir, currentFile)); err == nil {
-		if gen, err = strconv.Atoi(strings.TrimSpace(string(b))); err != nil || gen < 1 {
-			return nil, fmt.Errorf("views: %s is damaged (%q); delete %s and run pizzeria replay", currentFile, b, dir)
-		}
-	} else if !os.IsNotExist(err) {
-		return nil, fmt.Errorf("views: %w", err)
+	gen, err := readCurrent(dir)
+	if err != nil {
+		return nil, err
 	}
 	db, err := boltstore.Open(genPath(dir, gen), allBuckets...)
 	if err != nil {
@@ -113,14 +109,18 @@ func (s *Store) applyBatch(reqs [][]item) ([]error, error) {
 func (s *Store) commit(items []item) error {
 	var changed, completed []string
 	s.mu.RLock()
-	err := s.db.Update(func(tx *bolt.Tx) (err error) {
-		changed, completed, _, err = foldBatch(tx, items, true)
-		return err
+	err := boltstore.Guard(s.db.Path(), func() error {
+		return s.db.Update(func(tx *bolt.Tx) (err error) {
+			changed, completed, _, err = foldBatch(tx, items, true)
+			return err
+		})
 	})
 	if err == nil && s.shadow != nil {
-		err = s.shadow.Update(func(tx *bolt.Tx) error {
-			_, _, _, err := foldBatch(tx, items, false)
-			return err
+		err = boltstore.Guard(s.shadow.Path(), func() error {
+			return s.shadow.Update(func(tx *bolt.Tx) error {
+				_, _, _, err := foldBatch(tx, items, false)
+				return err
+			})
 		})
 	}
 	s.mu.RUnlock()
@@ -135,7 +135,23 @@ func (s *Store) commit(items []item) error {
 func (s *Store) view(fn func(tx *bolt.Tx) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.db.View(fn)
+	return boltstore.Guard(s.db.Path(), func() error { return s.db.View(fn) })
+}
+
+// readCurrent returns the generation CURRENT names: 1 when there is none.
+func readCurrent(dir string) (int, error) {
+	b, err := os.ReadFile(filepath.Join(dir, currentFile))
+	if os.IsNotExist(err) {
+		return 1, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("views: %w", err)
+	}
+	gen, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || gen < 1 {
+		return 0, fmt.Errorf("views: %s is damaged (%q); delete %s and the service rebuilds the views from the log", filepath.Join(dir, currentFile), b, dir)
+	}
+	return gen, nil
 }
 
 func genPath(dir string, gen int) string {
@@ -172,4 +188,32 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// Seen reports how far the served views have applied each partition of the
+// log, for checking that the log they are fed is the one they were built
+// from.
+func (s *Store) Seen() ([]boltstore.Seen, error) {
+	var out []boltstore.Seen
+	err := s.view(func(tx *bolt.Tx) (err error) {
+		out, err = boltstore.SeenIn(tx.Bucket(bucketPositions))
+		return err
+	})
+	return out, err
+}
+
+// Fresh reports whether the served views hold nothing at all: no order and
+// no position. A fresh store beside a log that holds events has lost its
+// views (a deleted or emptied file) and must be rebuilt from the log.
+func (s *Store) Fresh() (bool, error) {
+	fresh := true
+	err := s.view(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketOrders, bucketPositions} {
+			if k, _ := tx.Bucket(b).Cursor().First(); k != nil {
+				fresh = false
+			}
+		}
+		return nil
+	})
+	return fresh, err
 }

@@ -20,6 +20,7 @@ Usage:
   pizzeria stage NAME [flags]       one kitchen stage: sauce, cheese, meats or veggies
   pizzeria query-api [flags]        keeps a full copy of the views and serves them
   pizzeria replay [flags]           rebuild the views from the log (service stopped)
+  pizzeria check [flags]            verify every file of a data dir (service stopped)
   pizzeria dlq list|redrive [flags] show or re-drive dead letters (service stopped if embedded)
   pizzeria bench [flags]            measure throughput and latency on the embedded log
   pizzeria healthcheck --url URL    exit 0 if URL answers 2xx (for container health checks)
@@ -85,7 +86,7 @@ var errUsage = errors.New("usage")
 // is parsed, so a typo never starts a process that does nothing useful.
 func checkCommand(cmd, sub string) error {
 	switch cmd {
-	case "serve", "command-api", "order-manager", "query-api", "replay", "bench", "healthcheck":
+	case "serve", "command-api", "order-manager", "query-api", "replay", "check", "bench", "healthcheck":
 		return nil
 	case "stage":
 		_, err := events.ParseStage(sub)
@@ -117,6 +118,8 @@ func dispatch(ctx context.Context, cmd, sub string, cfg *config, url string, ben
 		return serve(ctx, cfg, roles{stages: []events.Stage{s}}, stderr)
 	case "replay":
 		return replay(ctx, cfg, stdout, stderr)
+	case "check":
+		return checkDataDir(cfg.DataDir, stdout)
 	case "dlq":
 		return deadLetters(ctx, cfg, sub, stdout)
 	case "bench":

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/ThreeDotsLabs/watermill"
 
@@ -23,11 +22,14 @@ func replay(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer t.Close()
-	store, err := projections.Open(filepath.Join(cfg.DataDir, "views"))
+	store, err := projections.Open(viewsDir(cfg))
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if err := checkViewsMatchLog(t, store, viewsDir(cfg)); err != nil {
+		return err
+	}
 	st, err := store.Rebuild(ctx, t, codec, func(topic string, n int) {
 		fmt.Fprintf(stderr, "replay: %-20s %8d events read\n", topic, n)
 	})

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -54,6 +53,7 @@ type process struct {
 	handler http.Handler
 	place   *command.PlaceOrderHandler // nil unless it takes orders
 	store   *projections.Store         // nil unless it serves views
+	healer  *healer                    // rebuilds lost views at start; nil unless needed
 	closers []io.Closer
 }
 
@@ -101,12 +101,23 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 			return p, err
 		}
 	}
-	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p.kitchen, cfg.ReadyMaxLag)}
+	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p, cfg.ReadyMaxLag)}
 	if r.views {
-		if p.store, err = projections.Open(filepath.Join(cfg.DataDir, "views")); err != nil {
+		if p.store, err = projections.Open(viewsDir(cfg)); err != nil {
 			return p, err
 		}
 		p.closers = append(p.closers, p.store)
+		if err := checkViewsMatchLog(t, p.store, viewsDir(cfg)); err != nil {
+			return p, err
+		}
+		lost, err := needsHealing(ctx, p.store, t, codec.Topics())
+		if err != nil {
+			return p, err
+		}
+		if lost {
+			p.healer = &healer{store: p.store, t: t, codec: codec, logger: logger}
+			p.healer.busy.Store(true)
+		}
 		node, err := nodeID(cfg)
 		if err != nil {
 			return p, err
@@ -186,6 +197,9 @@ func (p *process) start(ctx context.Context, addr string) (*serving, error) {
 	}()
 	select {
 	case <-p.kitchen.router.Running():
+		if p.healer != nil {
+			go p.healer.run(ctx)
+		}
 		return s, nil
 	case err := <-s.failed:
 		return nil, errors.Join(err, s.stop(time.Second))
@@ -206,8 +220,12 @@ func topics(cfg *config) events.Topics {
 
 // readiness reports the log unreachable, or this node's consumers too far
 // behind it, in words an operator can act on.
-func readiness(t transport, k *kitchen, maxLag int64) func(context.Context) error {
+func readiness(t transport, p *process, maxLag int64) func(context.Context) error {
 	return func(ctx context.Context) error {
+		if err := p.healer.notReady(); err != nil {
+			return err
+		}
+		k := p.kitchen
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		if err := t.Ping(ctx); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/boltlog"
+	"github.com/pizzeria/pizzeria/internal/boltstore"
 	"github.com/pizzeria/pizzeria/internal/kafka"
 )
 
@@ -38,15 +39,20 @@ type transport interface {
 // unreachable: roles started before their broker come up by themselves.
 func openTransport(ctx context.Context, cfg *config, logger watermill.LoggerAdapter, topics events.Topics) (transport, error) {
 	if cfg.Broker != "kafka" {
-		log, err := boltlog.Open(boltlog.Config{
-			Path:   filepath.Join(cfg.DataDir, "log.db"),
-			Logger: logger,
-			PartitionsFor: func(topic string) int {
-				if topic == topics.DeadLetters {
-					return 1
-				}
-				return 0 // boltlog's default
-			},
+		var log *boltlog.Log
+		path := filepath.Join(cfg.DataDir, "log.db")
+		err := boltstore.Guard(path, func() (err error) {
+			log, err = boltlog.Open(boltlog.Config{
+				Path:   path,
+				Logger: logger,
+				PartitionsFor: func(topic string) int {
+					if topic == topics.DeadLetters {
+						return 1
+					}
+					return 0 // boltlog's default
+				},
+			})
+			return err
 		})
 		if errors.Is(err, bolt.ErrTimeout) {
 			return nil, fmt.Errorf("%s is held by another pizzeria process (one process per data dir): stop it first, or use the running service's /admin endpoints", filepath.Join(cfg.DataDir, "log.db"))

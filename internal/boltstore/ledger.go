@@ -86,7 +86,11 @@ func (l *Ledger) MarkCompleted(orderIDs ...string) error {
 
 // run applies the requests of a batch in one transaction.
 func (l *Ledger) run(reqs []*ledgerReq) ([]error, error) {
-	return nil, l.db.Update(func(tx *bolt.Tx) error {
+	return nil, Guard(l.db.Path(), func() error { return l.update(reqs) })
+}
+
+func (l *Ledger) update(reqs []*ledgerReq) error {
+	return l.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(ledgerBucket)
 		cache := map[string]*ledgerEntry{}
 		for _, r := range reqs {
@@ -203,4 +207,13 @@ func readStr(v []byte) (string, []byte, bool) {
 		return "", nil, false
 	}
 	return string(v[k : k+int(n)]), v[k+int(n):], true
+}
+
+// CheckLedger verifies a closed ledger file: bbolt's consistency check and
+// the checksum of every entry.
+func CheckLedger(path string) error {
+	return Check(path, func(_ string, k, v []byte) error {
+		_, err := decodeEntry(string(k), v)
+		return err
+	})
 }

@@ -27,7 +27,11 @@ func Open(path string, buckets ...[]byte) (*bolt.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: OpenTimeout})
+	var db *bolt.DB
+	err := Guard(path, func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: OpenTimeout})
+		return err
+	})
 	if err != nil {
 		if err == bolt.ErrTimeout {
 			return nil, fmt.Errorf("open %s: another process holds it (is pizzeria already running with this data dir?)", path)

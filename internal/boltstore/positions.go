@@ -171,3 +171,32 @@ func decodeState(v []byte) (*partState, error) {
 	}
 	return st, nil
 }
+
+// Seen is how far a store has applied one partition: every offset below
+// End that the log holds has been applied, and none at End or above.
+type Seen struct {
+	Topic     string
+	Partition int32
+	End       int64
+}
+
+// SeenIn lists, for every partition in bucket b, how far it was applied.
+func SeenIn(b *bolt.Bucket) ([]Seen, error) {
+	var out []Seen
+	err := b.ForEach(func(k, v []byte) error {
+		if len(k) < 5 || k[len(k)-5] != 0 {
+			return fmt.Errorf("%w: key %q", ErrCorruptPosition, k)
+		}
+		st, err := decodeState(v)
+		if err != nil {
+			return fmt.Errorf("%w: %q: %v", ErrCorruptPosition, k, err)
+		}
+		end := st.next
+		if n := len(st.above); n > 0 {
+			end = st.above[n-1] + 1
+		}
+		out = append(out, Seen{Topic: string(k[:len(k)-5]), Partition: int32(binary.BigEndian.Uint32(k[len(k)-4:])), End: end})
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/pizzeria/pizzeria/events"
+	"github.com/pizzeria/pizzeria/projections"
+)
+
+// errLogShorter: the views have seen more of the log than it holds.
+var errLogShorter = errors.New("the event log is shorter than what the views were built from")
+
+// checkViewsMatchLog refuses views built from another log: where the views
+// have applied a partition further than the log's end, the log was
+// replaced, truncated or emptied, and serving (or replaying) would silently
+// lose orders. Kafka's end offsets never go back, but a topic deleted and
+// created again starts over: the check is made on the embedded log, whose
+// file is in the data dir beside the views.
+func checkViewsMatchLog(t transport, store *projections.Store, viewsDir string) error {
+	et, ok := t.(embeddedTransport)
+	if !ok {
+		return nil
+	}
+	seen, err := store.Seen()
+	if err != nil {
+		return err
+	}
+	ends := map[string][]uint64{}
+	for _, s := range seen {
+		end, ok := ends[s.Topic]
+		if !ok {
+			if end, err = et.log.EndOffsets(s.Topic); err != nil {
+				return err
+			}
+			ends[s.Topic] = end
+		}
+		var have uint64
+		if int(s.Partition) < len(end) {
+			have = end[s.Partition]
+		}
+		if uint64(s.End) > have {
+			return fmt.Errorf("%w: the views in %s have applied topic %s partition %d up to offset %d, but the log holds %d events there. "+
+				"If the log was replaced on purpose, move %s aside and start again: the views are rebuilt from the log. Otherwise restore the log from a backup",
+				errLogShorter, viewsDir, s.Topic, s.Partition, s.End, have, viewsDir)
+		}
+	}
+	return nil
+}
+
+// healer rebuilds lost views (a deleted or emptied views file, a CURRENT
+// naming a missing file) from the log, while the process runs: the live
+// views keep being fed and the rebuilt ones take their place. The process
+// is not ready until it is done.
+type healer struct {
+	store  *projections.Store
+	t      transport
+	codec  *events.Codec
+	logger *slog.Logger
+	read   atomic.Int64
+	busy   atomic.Bool
+}
+
+// needsHealing reports whether store has lost its views: it holds nothing
+// while the log holds events.
+func needsHealing(ctx context.Context, store *projections.Store, t transport, topics events.Topics) (bool, error) {
+	fresh, err := store.Fresh()
+	if err != nil || !fresh {
+		return false, err
+	}
+	for _, topic := range topics.Events() {
+		n, err := t.Count(ctx, topic)
+		if err != nil {
+			return false, err
+		}
+		if n > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (h *healer) run(ctx context.Context) {
+	defer h.busy.Store(false)
+	h.logger.Warn("the views are empty but the log holds events: rebuilding them from the log; not ready until done")
+	st, err := h.store.Rebuild(ctx, h.t, h.codec, func(_ string, n int) { h.read.Store(int64(n)) })
+	if err != nil {
+		h.logger.Error("rebuilding the views failed; run pizzeria replay with the service stopped", "error", err)
+		return
+	}
+	h.logger.Info("views rebuilt from the log", "events", st.Read, "took", st.Took)
+}
+
+// notReady is the readiness error while the views are being rebuilt.
+func (h *healer) notReady() error {
+	if h == nil || !h.busy.Load() {
+		return nil
+	}
+	return fmt.Errorf("the views are being rebuilt from the log (%d events of a topic read so far)", h.read.Load())
+}
+
+func viewsDir(cfg *config) string { return viewsDirOf(cfg.DataDir) }
