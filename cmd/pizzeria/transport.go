@@ -39,8 +39,9 @@ type transport interface {
 func openTransport(ctx context.Context, cfg *config, logger watermill.LoggerAdapter, topics events.Topics) (transport, error) {
 	if cfg.Broker != "kafka" {
 		log, err := boltlog.Open(boltlog.Config{
-			Path:   filepath.Join(cfg.DataDir, "log.db"),
-			Logger: logger,
+			Path:         filepath.Join(cfg.DataDir, "log.db"),
+			Logger:       logger,
+			PartitionKey: func(msg *message.Message) string { return msg.Metadata.Get(events.MetaCorrelationID) },
 			PartitionsFor: func(topic string) int {
 				if topic == topics.DeadLetters {
 					return 1
