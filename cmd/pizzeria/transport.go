@@ -43,8 +43,9 @@ func openTransport(ctx context.Context, cfg *config, logger watermill.LoggerAdap
 		path := filepath.Join(cfg.DataDir, "log.db")
 		err := boltstore.Guard(path, func() (err error) {
 			log, err = boltlog.Open(boltlog.Config{
-				Path:   path,
-				Logger: logger,
+				Path:         path,
+				Logger:       logger,
+				PartitionKey: func(msg *message.Message) string { return msg.Metadata.Get(events.MetaCorrelationID) },
 				PartitionsFor: func(topic string) int {
 					if topic == topics.DeadLetters {
 						return 1

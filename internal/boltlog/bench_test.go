@@ -9,7 +9,6 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/boltlog"
 )
 
@@ -30,9 +29,9 @@ var benchSeq atomic.Uint64
 
 func benchMessage() *message.Message {
 	msg := message.NewMessage(watermill.NewUUID(), benchPayload)
-	msg.Metadata.Set(events.MetaEventType, "CheeseAdded")
-	msg.Metadata.Set(events.MetaSchemaVersion, "1")
-	msg.Metadata.Set(events.MetaCorrelationID, benchOrders[benchSeq.Add(1)%uint64(len(benchOrders))])
+	msg.Metadata.Set("event_type", "CheeseAdded")
+	msg.Metadata.Set("schema_version", "1")
+	msg.Metadata.Set(metaCorrelationID, benchOrders[benchSeq.Add(1)%uint64(len(benchOrders))])
 	return msg
 }
 
@@ -154,7 +153,7 @@ func BenchmarkStage(b *testing.B) {
 				for msg := range msgs {
 					go func() {
 						out := message.NewMessage(watermill.NewUUID(), msg.Payload)
-						out.Metadata.Set(events.MetaCorrelationID, msg.Metadata.Get(events.MetaCorrelationID))
+						out.Metadata.Set(metaCorrelationID, msg.Metadata.Get(metaCorrelationID))
 						if err := pub.Publish("out", out); err != nil {
 							b.Error(err)
 							msg.Nack()

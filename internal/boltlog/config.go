@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
 )
 
 // Defaults applied by Open to zero-valued Config fields.
@@ -18,6 +19,7 @@ const (
 	DefaultQueueSize            = 1024
 	DefaultOffsetCommitInterval = 50 * time.Millisecond
 	DefaultPartitions           = 8
+	DefaultMaxInFlight          = 512
 )
 
 // MaxPartitions is the most partitions a topic may have.
@@ -48,8 +50,22 @@ type Config struct {
 	// QueueSize is the capacity of the writer's request queue.
 	QueueSize int
 	// ReadAhead is how many messages a consumer group reads per bbolt read
-	// transaction and partition; it bounds the memory a subscription holds.
+	// transaction and partition.
 	ReadAhead int
+	// MaxInFlight is how many messages of one partition a consumer group
+	// may have delivered and not yet acked, counting from its committed
+	// position: an offset beyond the first un-acked one by MaxInFlight or
+	// more waits. It bounds the memory a group holds per partition and the
+	// work delivered again after a crash. 1 delivers a partition strictly
+	// one message at a time, in order even across nacks.
+	MaxInFlight int
+
+	// PartitionKey returns the key that places a published message in a
+	// partition: messages with the same key share a partition and keep
+	// their order in it. Nil, or an empty key, means partition 0. It must
+	// be a pure function of the message; the hash over the key is part of
+	// the stored layout's meaning.
+	PartitionKey func(*message.Message) string
 
 	// Partitions is the partition count a topic gets when it is first
 	// written. It is stored with the topic: a topic keeps its count for
@@ -88,6 +104,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Partitions == 0 {
 		c.Partitions = DefaultPartitions
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
 	}
 }
 
@@ -131,6 +150,9 @@ func (c Config) Validate() error {
 	}
 	if c.ReadAhead < 0 {
 		errs = append(errs, errors.New("boltlog: ReadAhead must not be negative"))
+	}
+	if c.MaxInFlight < 0 {
+		errs = append(errs, errors.New("boltlog: MaxInFlight must not be negative"))
 	}
 	if c.Partitions < 0 || c.Partitions > MaxPartitions {
 		errs = append(errs, fmt.Errorf("boltlog: Partitions must be between 1 and %d (0 means %d)", MaxPartitions, DefaultPartitions))

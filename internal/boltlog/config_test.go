@@ -18,8 +18,8 @@ func TestConfigValidate(t *testing.T) {
 		{"no path", boltlog.Config{}, []string{"Path"}},
 		{"every problem at once", boltlog.Config{
 			NackDelay: -1, OpenTimeout: -1, MaxBatchRequests: -1,
-			MaxBatchBytes: -1, QueueSize: -1, ReadAhead: -1, OffsetCommitInterval: -1, Partitions: -1,
-		}, []string{"Path", "NackDelay", "OpenTimeout", "MaxBatchRequests", "MaxBatchBytes", "QueueSize", "ReadAhead", "OffsetCommitInterval", "Partitions"}},
+			MaxBatchBytes: -1, QueueSize: -1, ReadAhead: -1, OffsetCommitInterval: -1, Partitions: -1, MaxInFlight: -1,
+		}, []string{"Path", "NackDelay", "OpenTimeout", "MaxBatchRequests", "MaxBatchBytes", "QueueSize", "ReadAhead", "OffsetCommitInterval", "Partitions", "MaxInFlight"}},
 		{"too many partitions", boltlog.Config{Path: "x.db", Partitions: boltlog.MaxPartitions + 1}, []string{"Partitions"}},
 		{"most partitions", boltlog.Config{Path: "x.db", Partitions: boltlog.MaxPartitions}, nil},
 	}

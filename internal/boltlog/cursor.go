@@ -1,6 +1,7 @@
 package boltlog
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -12,25 +13,58 @@ type groupPartition struct {
 	partition int
 }
 
+// slotState is where one handed-out offset of a cursor's window stands.
+type slotState uint8
+
+const (
+	outstanding slotState = iota // with a consumer, verdict pending
+	parked                       // nacked or abandoned, waiting to go out again
+	done                         // acked
+)
+
+type slot struct {
+	rec   record // kept until acked, for redelivery
+	state slotState
+}
+
 // cursor is a consumer group's position on one partition of a topic,
 // shared by every subscription of that group and topic in the process.
-// Whoever holds token is the only one delivering from the partition, which
-// makes one message in flight per group and partition and keeps delivery in
-// partition order across competing subscribers.
+//
+// The offsets from committed onwards that have been handed out form the
+// window: window[i] is offset committed+i. An ack marks its slot done, and
+// the done prefix of the window is dropped, which moves committed: so
+// committed is always the end of the longest fully-acked prefix. At most
+// maxInFlight offsets are in the window, acked or not; that bounds both the
+// memory a cursor holds and how far redelivery after a crash reaches.
+//
+// An offset is handed out to one subscription at a time: it leaves ahead
+// or retry under mu and goes back to retry only when its delivery ends
+// without an ack.
 type cursor struct {
 	groupPartition
+	maxInFlight int
 
-	// next is the offset of the first un-acked message. It is written only
-	// by the token holder and read by anyone.
-	next atomic.Uint64
+	// pos mirrors committed for readers that do not take mu, such as the
+	// writer and Committed.
+	pos atomic.Uint64
+	// queued is set while the writer has this cursor in its pending set,
+	// so a burst of acks costs the writer one request.
+	queued atomic.Bool
 
-	// token has capacity one; receiving takes the right to deliver.
-	token chan struct{}
-
+	mu        sync.Mutex
+	committed uint64
+	window    []slot
 	// ahead holds records read ahead of delivery; ahead[0] is at offset
-	// next. Only the token holder touches it. It is emptied as messages are
-	// acked, so an idle, caught-up cursor holds no messages.
+	// committed+len(window).
 	ahead []record
+	// retry holds parked offsets that are due again, ascending.
+	retry []uint64
+	// reading is set while one subscription reads ahead for all.
+	reading bool
+	// changed is closed (and replaced) when the window shrinks, an offset
+	// becomes due again or a read ahead lands, if anyone waits on it.
+	changed chan struct{}
+	waited  bool
 }
 
 func (c *cursor) tp() topicPartition {
@@ -42,12 +76,13 @@ func (c *cursor) tp() topicPartition {
 // subscription. Its size grows with groups times partitions, never with
 // messages.
 type cursors struct {
-	mu sync.Mutex
-	m  map[groupPartition]*cursor
+	mu          sync.Mutex
+	m           map[groupPartition]*cursor
+	maxInFlight int
 }
 
-func newCursors() *cursors {
-	return &cursors{m: make(map[groupPartition]*cursor)}
+func newCursors(maxInFlight int) *cursors {
+	return &cursors{m: make(map[groupPartition]*cursor), maxInFlight: maxInFlight}
 }
 
 func (cs *cursors) lookup(key groupPartition) *cursor {
@@ -73,23 +108,131 @@ func (cs *cursors) get(key groupPartition, load func() (uint64, error)) (*cursor
 	if c, ok := cs.m[key]; ok {
 		return c, nil
 	}
-	c := &cursor{groupPartition: key, token: make(chan struct{}, 1)}
-	c.next.Store(next)
-	c.token <- struct{}{}
+	c := &cursor{groupPartition: key, maxInFlight: cs.maxInFlight, committed: next, changed: make(chan struct{})}
+	c.pos.Store(next)
 	cs.m[key] = c
 	return c, nil
 }
 
-// acked moves the cursor past its head message. Token holder only.
-func (c *cursor) acked() uint64 {
-	if len(c.ahead) > 0 {
+// claimLocked hands out the next offset to deliver, if there is one ready:
+// the lowest parked offset that is due again, else the next fresh record
+// while the window has room. The caller holds mu.
+func (c *cursor) claimLocked() (record, uint64, bool) {
+	if len(c.retry) > 0 {
+		off := c.retry[0]
+		c.retry = c.retry[1:]
+		if len(c.retry) == 0 {
+			c.retry = nil
+		}
+		s := &c.window[off-c.committed]
+		s.state = outstanding
+		return s.rec, off, true
+	}
+	if len(c.window) < c.maxInFlight && len(c.ahead) > 0 {
+		rec := c.ahead[0]
 		c.ahead[0] = record{}
 		c.ahead = c.ahead[1:]
+		if len(c.ahead) == 0 {
+			c.ahead = nil
+		}
+		c.window = append(c.window, slot{rec: rec})
+		return rec, c.committed + uint64(len(c.window)) - 1, true
 	}
-	if len(c.ahead) == 0 {
-		c.ahead = nil
+	return record{}, 0, false
+}
+
+// wantsRead reports the offset to read ahead from when the window has room
+// and nothing is read ahead or being read. The caller holds mu.
+func (c *cursor) wantsRead() (uint64, bool) {
+	if len(c.window) >= c.maxInFlight || len(c.ahead) > 0 || c.reading {
+		return 0, false
 	}
-	next := c.next.Load() + 1
-	c.next.Store(next)
-	return next
+	return c.committed + uint64(len(c.window)), true
+}
+
+// waitLocked returns a channel closed on the cursor's next change. The
+// caller holds mu.
+func (c *cursor) waitLocked() <-chan struct{} {
+	c.waited = true
+	return c.changed
+}
+
+// signalLocked wakes every waiter. The caller holds mu.
+func (c *cursor) signalLocked() {
+	if c.waited {
+		close(c.changed)
+		c.changed = make(chan struct{})
+		c.waited = false
+	}
+}
+
+// readDone ends a read ahead, storing recs (which start at the offset
+// wantsRead reported).
+func (c *cursor) readDone(recs []record) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reading = false
+	c.ahead = recs
+	c.signalLocked()
+}
+
+// ack marks off acked and reports whether that moved the committed
+// position.
+func (c *cursor) ack(off uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i, ok := c.slot(off)
+	if !ok {
+		return false
+	}
+	c.window[i] = slot{state: done}
+	if i != 0 {
+		return false
+	}
+	n := 0
+	for n < len(c.window) && c.window[n].state == done {
+		n++
+	}
+	clear(c.window[:n])
+	c.window = c.window[n:]
+	if len(c.window) == 0 {
+		c.window = nil
+	}
+	c.committed += uint64(n)
+	c.pos.Store(c.committed)
+	c.signalLocked()
+	return true
+}
+
+// park takes off out of delivery until requeue makes it due again.
+func (c *cursor) park(off uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i, ok := c.slot(off); ok {
+		c.window[i].state = parked
+	}
+}
+
+// requeue makes a parked (or still outstanding) off due for delivery again.
+func (c *cursor) requeue(off uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i, ok := c.slot(off)
+	if !ok || c.window[i].state == done {
+		return
+	}
+	c.window[i].state = parked
+	if j, found := slices.BinarySearch(c.retry, off); !found {
+		c.retry = slices.Insert(c.retry, j, off)
+	}
+	c.signalLocked()
+}
+
+// slot is the window index of off, if off is in the window. The caller
+// holds mu.
+func (c *cursor) slot(off uint64) (int, bool) {
+	if off < c.committed || off-c.committed >= uint64(len(c.window)) {
+		return 0, false
+	}
+	return int(off - c.committed), true
 }

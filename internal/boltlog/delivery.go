@@ -3,6 +3,7 @@ package boltlog
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -20,131 +21,131 @@ type subscription struct {
 	cursor *cursor
 	ctx    context.Context // ends the subscription when done
 	out    chan<- *message.Message
+	// verdicts tracks the goroutines waiting for the acks of delivered
+	// messages; the Subscribe call ends after them.
+	verdicts *sync.WaitGroup
 }
 
+// run hands out the partition's messages in offset order, as fast as the
+// consumer takes them and the cursor's window allows, without waiting for
+// acks: each delivered message gets a goroutine that waits for its verdict.
 func (s *subscription) run() {
-	for s.deliverNext() {
+	for {
+		rec, off, ok := s.claim()
+		if !ok {
+			return
+		}
+		msg := rec.message(s.cursor.partition, off)
+		ctx, cancel := context.WithCancel(s.ctx)
+		msg.SetContext(ctx)
+		select {
+		case s.out <- msg:
+		case <-s.ctx.Done():
+			cancel()
+			s.cursor.requeue(off)
+			return
+		}
+		s.verdicts.Go(func() {
+			defer cancel()
+			s.await(msg, off)
+		})
 	}
 }
 
-type outcome int
-
-const (
-	acked outcome = iota
-	nacked
-	stopped
-)
-
-// deliverNext takes the cursor's token, delivers the head message until it
-// is acked, and gives the token back. It reports false when the
-// subscription has ended.
-func (s *subscription) deliverNext() bool {
+// await waits for msg's verdict and applies it to the cursor: an ack may
+// move the group's position, a nack makes the offset due again after
+// NackDelay, and the end of the subscription makes it due at once for
+// whichever subscription of the group comes next.
+func (s *subscription) await(msg *message.Message, off uint64) {
 	c := s.cursor
 	select {
-	case <-c.token:
-	case <-s.ctx.Done():
-		return false
-	}
-	defer func() { c.token <- struct{}{} }()
-
-	rec, ok := s.head()
-	if !ok {
-		return false
-	}
-	offset := c.next.Load()
-	for {
-		switch s.deliver(rec, offset) {
-		case acked:
-			s.log.commitOffset(c.groupPartition, c.acked())
-			return true
-		case nacked:
-			if !s.sleep(s.log.cfg.NackDelay) {
-				return false
-			}
-		case stopped:
-			return false
-		}
-	}
-}
-
-// deliver hands one fresh copy of rec to the consumer and waits for its
-// verdict.
-func (s *subscription) deliver(rec record, offset uint64) outcome {
-	if s.ctx.Err() != nil {
-		return stopped
-	}
-	msg := rec.message(s.cursor.partition, offset)
-	ctx, cancel := context.WithCancel(s.ctx)
-	defer cancel()
-	msg.SetContext(ctx)
-
-	select {
-	case s.out <- msg:
-	case <-s.ctx.Done():
-		return stopped
-	}
-	select {
 	case <-msg.Acked():
-		return acked
+		s.acked(off)
 	case <-msg.Nacked():
-		return nacked
+		c.park(off)
+		time.AfterFunc(s.log.cfg.NackDelay, func() { c.requeue(off) })
 	case <-s.ctx.Done():
 		select {
 		case <-msg.Acked(): // an ack that raced the end still counts
-			return acked
+			s.acked(off)
 		default:
-			return stopped
+			c.requeue(off)
 		}
 	}
 }
 
-// head returns the record at the cursor's position, waiting for it to be
-// appended if need be. It reports false when the subscription has ended.
-func (s *subscription) head() (record, bool) {
+func (s *subscription) acked(off uint64) {
+	c := s.cursor
+	if c.ack(off) && c.queued.CompareAndSwap(false, true) {
+		s.log.commitOffset(c)
+	}
+}
+
+// claim returns the next message to deliver, reading ahead from bbolt or
+// waiting for an append, an ack or a redelivery as need be. It reports
+// false when the subscription has ended.
+func (s *subscription) claim() (record, uint64, bool) {
 	c := s.cursor
 	for {
-		if len(c.ahead) > 0 {
-			return c.ahead[0], true
+		if s.ctx.Err() != nil {
+			return record{}, 0, false
 		}
-		next := c.next.Load()
-		ready, wake, known := s.log.hub.await(c.tp(), next)
-		switch {
-		case !known:
-			if _, err := s.log.endOffset(c.tp()); err != nil && !s.retry(err) {
-				return record{}, false
+		c.mu.Lock()
+		if rec, off, ok := c.claimLocked(); ok {
+			c.mu.Unlock()
+			return rec, off, true
+		}
+		changed := c.waitLocked()
+		var appended <-chan struct{}
+		from, read := c.wantsRead()
+		learn := false
+		if read {
+			ready, wake, known := s.log.hub.await(c.tp(), from)
+			switch {
+			case !known:
+				read, learn = false, true
+			case ready:
+				c.reading = true
+			default:
+				read, appended = false, wake
 			}
-		case ready:
-			recs, err := s.log.readChunk(c.tp(), next, s.log.cfg.ReadAhead)
+		}
+		c.mu.Unlock()
+
+		switch {
+		case learn:
+			if _, err := s.log.endOffset(c.tp()); err != nil && !s.retry(err, from) {
+				return record{}, 0, false
+			}
+		case read:
+			recs, err := s.log.readChunk(c.tp(), from, s.log.cfg.ReadAhead)
 			if err == nil && len(recs) == 0 {
-				err = fmt.Errorf("%w: topic %q partition %d has no offset %d", ErrCorruptRecord, c.topic, c.partition, next)
+				err = fmt.Errorf("%w: topic %q partition %d has no offset %d", ErrCorruptRecord, c.topic, c.partition, from)
 			}
 			if err != nil {
-				if !s.retry(err) {
-					return record{}, false
+				c.readDone(nil)
+				if !s.retry(err, from) {
+					return record{}, 0, false
 				}
 				continue
 			}
-			c.ahead = recs
+			c.readDone(recs)
 		default:
 			select {
-			case <-wake:
+			case <-changed:
+			case <-appended:
 			case <-s.ctx.Done():
-				return record{}, false
+				return record{}, 0, false
 			}
 		}
 	}
 }
 
-func (s *subscription) retry(err error) bool {
+func (s *subscription) retry(err error, offset uint64) bool {
 	s.log.cfg.Logger.Error("Cannot read log, retrying", err, watermill.LogFields{
-		"group": s.cursor.group, "topic": s.cursor.topic, "partition": s.cursor.partition, "offset": s.cursor.next.Load(),
+		"group": s.cursor.group, "topic": s.cursor.topic, "partition": s.cursor.partition, "offset": offset,
 	})
-	return s.sleep(retryDelay)
-}
-
-// sleep waits d unless the subscription ends first.
-func (s *subscription) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
+	t := time.NewTimer(retryDelay)
 	defer t.Stop()
 	select {
 	case <-t.C:

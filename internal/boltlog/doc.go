@@ -10,11 +10,10 @@
 // setting never reshuffles an existing topic.
 //
 // A message goes to the partition that the 32-bit FNV-1a hash of its
-// correlation_id metadata selects, modulo the topic's partition count;
-// messages without a correlation_id go to partition 0. So all events of one
-// order share a partition and are delivered in the order they were
-// appended. There is no order across partitions: events of different orders
-// may be delivered in another order than they were appended.
+// partition key (Config.PartitionKey; Pizzeria passes the correlation id)
+// selects, modulo the topic's partition count; messages without a key go to
+// partition 0. So all events of one order share a partition and are stored
+// in the order they were appended. There is no order across partitions.
 //
 // Consumer groups keep one durable offset per (group, topic, partition): the
 // next offset to deliver. A new group starts at the oldest message of every
@@ -33,23 +32,50 @@
 // # Delivery
 //
 // Delivery is at least once. A subscription delivers from every partition of
-// its topic. Within a group and partition exactly one message is in flight
-// at a time, shared by every Subscribe call on that group and topic in the
-// process (competing consumers): a partition's next message is handed out
-// only after the previous one is acked. A topic with N partitions thus has
-// up to N messages in flight per group, which lets a handler that publishes
-// share group commits with its neighbours. A nacked message is redelivered
-// after Config.NackDelay, holding up its partition only. An ack moves the
-// group's position at once in memory; the writer makes it durable with the
-// next append's transaction, or on its own after Config.OffsetCommitInterval,
-// and Close flushes it. A message that was delivered but not acked before a
-// crash or Close is delivered again after the next Open; after a crash, so
-// may messages acked in the last interval.
+// its topic. Within a group, a partition's messages are handed out in offset
+// order without waiting for acks, up to Config.MaxInFlight un-acked ones
+// counted from the group's committed position. Every Subscribe call on that
+// group and topic in the process draws from the same window (competing
+// consumers), and an offset is with one of them at a time.
+//
+// The committed position is the end of the longest fully-acked prefix, as in
+// Confluent's parallel consumer: acks may arrive in any order, and the
+// position moves only over offsets that are all acked. A nacked message is
+// handed out again after Config.NackDelay, behind its successors, which go
+// on meanwhile; the position never passes it. A message whose subscription
+// ends before its verdict is handed out again at once to the next
+// subscription.
+//
+// Why this model: an event pipeline spends most of its time waiting for the
+// fsync of what a handler publishes. With one message in flight per
+// partition each hop of an order costs a commit, one after another; with
+// many in flight the handlers of one partition publish concurrently and
+// share the writer's group commits. The alternative, handing a handler a
+// batch and committing its outputs with the batch's positions, would make
+// every handler batch-aware; the prefix model keeps watermill's
+// one-message handlers and bounds the redelivery after a crash to the
+// window.
+//
+// The price is order: with MaxInFlight above 1 a consumer sees later
+// messages of a partition before it has acked earlier ones, and a nacked
+// message comes back after its successors. Delivered messages carry
+// received_partition and received_offset metadata naming their exact
+// stored position; consumers that must apply a partition in order (or skip
+// what they have applied) use it. MaxInFlight = 1 gives the strict model: one
+// message per group and partition at a time, in order even across nacks.
+//
+// An ack moves the group's position at once in memory; the writer makes it
+// durable with the next append's transaction, or on its own after
+// Config.OffsetCommitInterval, and Close flushes it. After a crash or Close
+// every message from the committed position on is delivered again,
+// including ones acked beyond the first un-acked; after a crash, so may
+// messages acked in the last interval.
 //
 // Subscribers wait on a notification raised by the writer after each commit
 // to their partition; nothing polls. Memory use depends on the number of
 // groups and partitions, never on the length of the log: messages are read
-// from bbolt in small chunks of at most Config.ReadAhead per partition.
+// from bbolt in small chunks of at most Config.ReadAhead per partition, and a
+// group holds at most Config.MaxInFlight delivered messages per partition.
 //
 // # Reading
 //

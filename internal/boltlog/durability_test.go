@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/boltlog"
 	bolt "go.etcd.io/bbolt"
 )
@@ -37,7 +36,7 @@ func TestReopenKeepsMessagesOffsetsAndRedeliversUnacked(t *testing.T) {
 		t.Fatal(err)
 	}
 	published := mustPublish(t, l.Publisher(), "orders", "m0", "m1", "m2", "m3", "m4")
-	published[0].Metadata.Set(events.MetaEventType, "OrderPlaced") // not stored: set after publish
+	published[0].Metadata.Set("event_type", "OrderPlaced") // not stored: set after publish
 
 	ch := subscribe(t, l.Subscriber("projections"), "orders")
 	for range 2 {
@@ -67,7 +66,7 @@ func TestReopenKeepsMessagesOffsetsAndRedeliversUnacked(t *testing.T) {
 		if msg.UUID != want.UUID || !bytes.Equal(msg.Payload, want.Payload) {
 			t.Fatalf("after reopen got %s %q, want %s %q", msg.UUID, msg.Payload, want.UUID, want.Payload)
 		}
-		if got := msg.Metadata.Get(events.MetaReceivedOffset); got != strconv.Itoa(i) {
+		if got := msg.Metadata.Get(boltlog.MetaReceivedOffset); got != strconv.Itoa(i) {
 			t.Fatalf("received_offset = %q, want %d", got, i)
 		}
 		msg.Ack()

@@ -121,6 +121,7 @@ func TestSlowConsumerAcksShareTransactions(t *testing.T) {
 func TestAcksRideAlongWithAppends(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
+	cfg.MaxInFlight = 1
 	cfg.OffsetCommitInterval = time.Hour
 	l := mustOpen(t, cfg)
 	publishBatch(t, l, "t", 3)

@@ -10,13 +10,22 @@ import (
 	"github.com/pizzeria/pizzeria/internal/boltlog"
 )
 
-// testConfig is a config over a fresh file in tb's temp dir, with a short
-// nack delay so redelivery tests run fast.
+// metaCorrelationID is the metadata the tests partition by, as the
+// service does.
+const metaCorrelationID = "correlation_id"
+
+func correlationID(msg *message.Message) string {
+	return msg.Metadata.Get(metaCorrelationID)
+}
+
+// testConfig is a config over a fresh file in tb's temp dir, partitioned by
+// correlation id, with a short nack delay so redelivery tests run fast.
 func testConfig(tb testing.TB) boltlog.Config {
 	tb.Helper()
 	return boltlog.Config{
-		Path:      filepath.Join(tb.TempDir(), "data", "events.db"),
-		NackDelay: time.Millisecond,
+		Path:         filepath.Join(tb.TempDir(), "data", "events.db"),
+		NackDelay:    time.Millisecond,
+		PartitionKey: correlationID,
 	}
 }
 

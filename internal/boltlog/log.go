@@ -67,7 +67,7 @@ func Open(cfg Config) (*Log, error) {
 		return nil, errors.Join(fmt.Errorf("boltlog: init %s: %w", cfg.Path, err), db.Close())
 	}
 
-	l := &Log{cfg: cfg, db: db, hub: newHub(), cursors: newCursors(), counts: newPartitionCounts()}
+	l := &Log{cfg: cfg, db: db, hub: newHub(), cursors: newCursors(cfg.MaxInFlight), counts: newPartitionCounts()}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.writer = newWriter(db, l.hub, l.counts, &l.cfg)
 	go l.writer.run()
@@ -139,11 +139,11 @@ func (l *Log) append(topic string, records [][]byte, hashes []uint32, size int) 
 	return nil
 }
 
-// commitOffset queues a consumer group's new position on a partition for
-// the next group commit. The caller must hold an active registration (see
-// enter).
-func (l *Log) commitOffset(gp groupPartition, next uint64) {
-	l.writer.reqs <- &request{group: gp.group, topic: gp.topic, partition: gp.partition, next: next}
+// commitOffset queues a cursor whose position moved for the next group
+// commit, which writes the position it has then. The caller must hold an
+// active registration (see enter) and have set c.queued.
+func (l *Log) commitOffset(c *cursor) {
+	l.writer.reqs <- &request{cursor: c}
 }
 
 // partitionCounts caches the partition count of each topic. A topic's count

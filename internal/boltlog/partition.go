@@ -2,23 +2,18 @@ package boltlog
 
 import (
 	"hash/fnv"
-
-	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/pizzeria/pizzeria/events"
 )
 
-// partitionHash is the stable hash that places msg in a partition: 32-bit
-// FNV-1a of its correlation_id metadata, or 0 (partition 0) for a message
-// without one. The function is part of the stored layout's meaning:
-// changing it would split one correlation's messages across partitions of
-// an existing file.
-func partitionHash(msg *message.Message) uint32 {
-	id := msg.Metadata.Get(events.MetaCorrelationID)
-	if id == "" {
+// partitionHash is the stable hash that places a message with partition key
+// key: 32-bit FNV-1a of the key, or 0 (partition 0) for an empty key. The
+// function is part of the stored layout's meaning: changing it would split
+// one key's messages across partitions of an existing file.
+func partitionHash(key string) uint32 {
+	if key == "" {
 		return 0
 	}
 	h := fnv.New32a()
-	_, _ = h.Write([]byte(id))
+	_, _ = h.Write([]byte(key))
 	return h.Sum32()
 }
 

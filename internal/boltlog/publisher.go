@@ -15,7 +15,7 @@ type publisher struct {
 
 // Publish appends msgs to topic and returns once they are committed to disk.
 // Either all of msgs are stored or none. Each message goes to the partition
-// its correlation_id metadata hashes to (partition 0 without one); the
+// its Config.PartitionKey hashes to (partition 0 without one); the
 // messages of one call that share a partition get consecutive offsets in it,
 // in call order. The metadata keys received_partition and received_offset
 // are not stored: they describe a delivery, not the message.
@@ -34,7 +34,9 @@ func (p *publisher) Publish(topic string, msgs ...*message.Message) error {
 	size := 0
 	for i, msg := range msgs {
 		records[i] = encodeRecord(nil, msg)
-		hashes[i] = partitionHash(msg)
+		if key := p.log.cfg.PartitionKey; key != nil {
+			hashes[i] = partitionHash(key(msg))
+		}
 		size += len(records[i])
 	}
 	return p.log.append(topic, records, hashes, size)

@@ -231,7 +231,7 @@ func (l *Log) committed(group, topic string, n int) ([]uint64, error) {
 	var missing []int
 	for p := range next {
 		if c := l.cursors.lookup(groupPartition{group, topic, p}); c != nil {
-			next[p] = c.next.Load()
+			next[p] = c.pos.Load()
 		} else {
 			missing = append(missing, p)
 		}

@@ -8,7 +8,13 @@ import (
 	"strconv"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/pizzeria/pizzeria/events"
+)
+
+// Metadata the log sets on every delivered or read message: the partition
+// and offset it was stored at. They are never stored.
+const (
+	MetaReceivedPartition = "received_partition"
+	MetaReceivedOffset    = "received_offset"
 )
 
 // recordV1 is the first (and current) stored message format:
@@ -32,7 +38,7 @@ type record struct {
 
 // isReceiveSide reports metadata the log sets on delivery; it is never stored.
 func isReceiveSide(key string) bool {
-	return key == events.MetaReceivedPartition || key == events.MetaReceivedOffset
+	return key == MetaReceivedPartition || key == MetaReceivedOffset
 }
 
 // encodeRecord appends msg in the current format to dst.
@@ -128,8 +134,8 @@ func (rec record) message(partition int, offset uint64) *message.Message {
 	for k, v := range rec.metadata {
 		md[k] = v
 	}
-	md[events.MetaReceivedPartition] = strconv.Itoa(partition)
-	md[events.MetaReceivedOffset] = strconv.FormatUint(offset, 10)
+	md[MetaReceivedPartition] = strconv.Itoa(partition)
+	md[MetaReceivedOffset] = strconv.FormatUint(offset, 10)
 	msg := message.NewMessage(rec.uuid, bytes.Clone(rec.payload))
 	msg.Metadata = md
 	return msg

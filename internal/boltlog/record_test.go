@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/pizzeria/pizzeria/events"
 )
 
 // goldenV1 pins format version 1: a stored record must decode the same
@@ -31,8 +30,8 @@ func goldenMessage() *message.Message {
 func TestEncodeRecordV1Golden(t *testing.T) {
 	msg := goldenMessage()
 	// Receive-side metadata describes a delivery and is never stored.
-	msg.Metadata.Set(events.MetaReceivedOffset, "7")
-	msg.Metadata.Set(events.MetaReceivedPartition, "0")
+	msg.Metadata.Set(MetaReceivedOffset, "7")
+	msg.Metadata.Set(MetaReceivedPartition, "0")
 	if got := encodeRecord(nil, msg); !bytes.Equal(got, goldenV1) {
 		t.Fatalf("encoded\n got % x\nwant % x", got, goldenV1)
 	}
@@ -113,7 +112,7 @@ func TestDeliveredCopiesAreIndependent(t *testing.T) {
 	if string(second.Payload) != "hi" || second.Metadata.Get("a") != "1" {
 		t.Fatalf("redelivery saw a handler's mutation: %q %v", second.Payload, second.Metadata)
 	}
-	if second.Metadata.Get(events.MetaReceivedOffset) != "3" || second.Metadata.Get(events.MetaReceivedPartition) != "2" {
+	if second.Metadata.Get(MetaReceivedOffset) != "3" || second.Metadata.Get(MetaReceivedPartition) != "2" {
 		t.Fatalf("receive metadata = %v", second.Metadata)
 	}
 }

@@ -10,8 +10,8 @@ import (
 
 // subscriber consumes a Log as one consumer group. Subscribe and Close are
 // safe for concurrent use. Subscriptions to the same topic, from this or any
-// other subscriber of the same group, compete for messages: each partition's
-// head message is delivered to one of them at a time.
+// other subscriber of the same group, compete for messages: each offset is
+// handed to one of them at a time.
 type subscriber struct {
 	log   *Log
 	group string
@@ -32,14 +32,15 @@ func newSubscriber(l *Log, group string) *subscriber {
 }
 
 // Subscribe delivers topic from the group's positions onwards, from every
-// partition at once: at most one un-acked message per partition is in flight
-// across all subscriptions of the group and topic in the process, so up to
-// one per partition concurrently. Messages of one partition arrive in offset
-// order; messages of different partitions interleave. The channel is closed
-// when ctx is cancelled or the subscriber or Log is closed; a message in
-// flight at that moment stays un-acked and is delivered again later. Each
-// message's context is cancelled once it is acked or nacked, or when the
-// subscription ends.
+// partition at once, without waiting for acks: up to Config.MaxInFlight
+// un-acked messages per partition are out across all subscriptions of the
+// group and topic in the process. Messages of one partition are handed out
+// in offset order; a nacked one comes again after Config.NackDelay, behind
+// its successors. Messages of different partitions interleave. The channel
+// is closed when ctx is cancelled or the subscriber or Log is closed; a
+// message in flight at that moment stays un-acked and is delivered again
+// later. Each message's context is cancelled once it is acked or nacked, or
+// when the subscription ends.
 func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	if !validName(s.group) {
 		return nil, ErrInvalidGroup
@@ -70,7 +71,7 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 
 	var parts sync.WaitGroup
 	for _, c := range cs {
-		sub := &subscription{log: s.log, cursor: c, ctx: subCtx, out: out}
+		sub := &subscription{log: s.log, cursor: c, ctx: subCtx, out: out, verdicts: &parts}
 		parts.Go(sub.run)
 	}
 	s.wg.Add(1)

@@ -3,19 +3,29 @@ package boltlog_test
 import (
 	"context"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/boltlog"
 )
 
+// TestCompetingSubscribersShareOneCursor checks that competing
+// subscriptions of one group get every message exactly once between them;
+// with MaxInFlight 1 also in offset order.
 func TestCompetingSubscribersShareOneCursor(t *testing.T) {
+	t.Run("MaxInFlight=1", func(t *testing.T) { testCompetingSubscribers(t, 1) })
+	t.Run("default", func(t *testing.T) { testCompetingSubscribers(t, 0) })
+}
+
+func testCompetingSubscribers(t *testing.T, maxInFlight int) {
 	t.Parallel()
-	l := mustOpen(t, testConfig(t))
+	cfg := testConfig(t)
+	cfg.MaxInFlight = maxInFlight
+	l := mustOpen(t, cfg)
 	const n = 300
 	payloads := make([]string, n)
 	for i := range payloads {
@@ -49,7 +59,7 @@ func TestCompetingSubscribersShareOneCursor(t *testing.T) {
 					if !ok {
 						return
 					}
-					off, _ := strconv.Atoi(msg.Metadata.Get(events.MetaReceivedOffset))
+					off, _ := strconv.Atoi(msg.Metadata.Get(boltlog.MetaReceivedOffset))
 					mu.Lock()
 					order = append(order, off)
 					perChan[i]++
@@ -82,6 +92,9 @@ func TestCompetingSubscribersShareOneCursor(t *testing.T) {
 	if len(order) != n {
 		t.Fatalf("received %d deliveries for %d messages", len(order), n)
 	}
+	if maxInFlight != 1 {
+		slices.Sort(order)
+	}
 	for i, off := range order {
 		if off != i {
 			t.Fatalf("delivery %d was offset %d: out of order or duplicated", i, off)
@@ -93,6 +106,7 @@ func TestCompetingSubscribersShareOneCursor(t *testing.T) {
 func TestNackRedeliversSameMessageAfterDelay(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
+	cfg.MaxInFlight = 1
 	cfg.NackDelay = 80 * time.Millisecond
 	l := mustOpen(t, cfg)
 	mustPublish(t, l.Publisher(), "t", "first", "second")
@@ -105,8 +119,8 @@ func TestNackRedeliversSameMessageAfterDelay(t *testing.T) {
 	if waited := time.Since(nackedAt); waited < cfg.NackDelay {
 		t.Fatalf("redelivered after %v, before NackDelay %v", waited, cfg.NackDelay)
 	}
-	if again.UUID != msg.UUID || again.Metadata.Get(events.MetaReceivedOffset) != "0" {
-		t.Fatalf("redelivered %s at offset %s, want %s at 0", again.UUID, again.Metadata.Get(events.MetaReceivedOffset), msg.UUID)
+	if again.UUID != msg.UUID || again.Metadata.Get(boltlog.MetaReceivedOffset) != "0" {
+		t.Fatalf("redelivered %s at offset %s, want %s at 0", again.UUID, again.Metadata.Get(boltlog.MetaReceivedOffset), msg.UUID)
 	}
 	if again == msg {
 		t.Fatal("redelivery reused the nacked message value")

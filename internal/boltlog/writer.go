@@ -9,7 +9,7 @@ import (
 )
 
 // request is one unit of work for the writer: an append of one Publish
-// call's records, or a consumer group's new position on a partition.
+// call's records, or a cursor whose position moved.
 type request struct {
 	topic   string
 	records [][]byte
@@ -17,9 +17,7 @@ type request struct {
 	size    int
 	done    chan error // buffered; nil for offset commits
 
-	group     string
-	partition int
-	next      uint64
+	cursor *cursor
 }
 
 // writer is the only goroutine that writes to bbolt. It takes every request
@@ -49,7 +47,7 @@ type writer struct {
 
 	// Owned by run.
 	ends    map[topicPartition]uint64 // next offset per partition
-	pending map[groupPartition]uint64
+	pending map[groupPartition]*cursor
 
 	txs, appended, commits atomic.Uint64
 }
@@ -63,7 +61,7 @@ func newWriter(db *bolt.DB, h *hub, counts *partitionCounts, cfg *Config) *write
 		stop:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 		ends:     make(map[topicPartition]uint64),
-		pending:  make(map[groupPartition]uint64),
+		pending:  make(map[groupPartition]*cursor),
 	}
 }
 
@@ -114,7 +112,7 @@ func (w *writer) collect(first *request) []*request {
 	size := 0
 	take := func(r *request) {
 		if r.done == nil {
-			w.pending[groupPartition{r.group, r.topic, r.partition}] = r.next
+			w.pending[r.cursor.groupPartition] = r.cursor
 			return
 		}
 		appends = append(appends, r)
@@ -140,7 +138,7 @@ func (w *writer) commit(appends []*request) {
 	if len(appends) == 0 && len(offsets) == 0 {
 		return
 	}
-	w.pending = make(map[groupPartition]uint64)
+	w.pending = make(map[groupPartition]*cursor)
 	err := w.apply(appends, offsets)
 	if err != nil && len(appends) > 0 && len(appends)+len(offsets) > 1 {
 		for _, r := range appends {
@@ -157,16 +155,14 @@ func (w *writer) commit(appends []*request) {
 	w.offsetsDone(offsets, err)
 }
 
-// offsetsDone puts offsets that failed to commit back into pending, unless a
-// newer position arrived meanwhile, so the next commit retries them.
-func (w *writer) offsetsDone(offsets map[groupPartition]uint64, err error) {
+// offsetsDone puts cursors whose positions failed to commit back into
+// pending, so the next commit retries them.
+func (w *writer) offsetsDone(offsets map[groupPartition]*cursor, err error) {
 	if err == nil || len(offsets) == 0 {
 		return
 	}
 	w.logger.Error("Cannot commit consumer offsets, will retry", err, watermill.LogFields{"offsets": len(offsets)})
-	for gp, next := range offsets {
-		if _, newer := w.pending[gp]; !newer {
-			w.pending[gp] = next
-		}
+	for gp, c := range offsets {
+		w.pending[gp] = c
 	}
 }

@@ -4,7 +4,7 @@ import bolt "go.etcd.io/bbolt"
 
 // apply commits appends and offsets in one transaction and, once it is
 // durable, publishes the new end offsets.
-func (w *writer) apply(appends []*request, offsets map[groupPartition]uint64) error {
+func (w *writer) apply(appends []*request, offsets map[groupPartition]*cursor) error {
 	ends := make(map[topicPartition]uint64)
 	created := make(map[string]int)
 	var appended, commits int
@@ -17,7 +17,11 @@ func (w *writer) apply(appends []*request, offsets map[groupPartition]uint64) er
 			appended += n
 		}
 		groups := tx.Bucket(bucketGroups)
-		for gp, next := range offsets {
+		for gp, c := range offsets {
+			// Clear queued before reading the position, so that an
+			// ack moving it after the read queues the cursor again.
+			c.queued.Store(false)
+			next := c.pos.Load()
 			g, err := groups.CreateBucketIfNotExists([]byte(gp.group))
 			if err != nil {
 				return err
