@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -68,5 +70,40 @@ func describe(routes gin.RoutesInfo) ([]byte, error) {
 		return nil, err
 	}
 	doc["paths"] = raw
-	return json.MarshalIndent(doc, "", "  ")
+	return marshalInOrder(doc, "openapi", "info", "servers", "paths", "components")
+}
+
+// marshalInOrder writes doc's members with first leading, in that order,
+// as the document is written, then any others; indented for people.
+func marshalInOrder(doc map[string]json.RawMessage, first ...string) ([]byte, error) {
+	var keys []string
+	for _, k := range first {
+		if _, ok := doc[k]; ok {
+			keys = append(keys, k)
+		}
+	}
+	var rest []string
+	for k := range doc {
+		if !slices.Contains(first, k) {
+			rest = append(rest, k)
+		}
+	}
+	slices.Sort(rest)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range append(keys, rest...) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		name, _ := json.Marshal(k)
+		b.Write(name)
+		b.WriteByte(':')
+		b.Write(doc[k])
+	}
+	b.WriteByte('}')
+	var out bytes.Buffer
+	if err := json.Indent(&out, b.Bytes(), "", "  "); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
