@@ -121,7 +121,10 @@ func (c *cli) roleCommands() []*cobra.Command {
 		GroupID: "roles",
 		Example: "  pizzeria stage cheese --broker kafka",
 		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
+			if len(args) > 1 {
+				return fmt.Errorf("%w: unexpected argument %q: stage takes one NAME", errUsage, args[1])
+			}
+			if len(args) == 0 {
 				return fmt.Errorf("%w: stage takes one NAME: sauce, cheese, meats or veggies", errUsage)
 			}
 			if _, err := events.ParseStage(args[0]); err != nil {

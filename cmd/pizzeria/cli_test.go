@@ -93,7 +93,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "stray word before replay's flags", args: []string{"replay", "oops", "--data-dir", in("r1")},
 			code: 2, says: []string{`unexpected argument "oops"`}, check: exists(in("r1"), "")},
 		{name: "second stage name", args: []string{"stage", "cheese", "meats", "--http-addr", addr},
-			code: 2, says: []string{"stage takes one NAME"}},
+			code: 2, says: []string{`unexpected argument "meats": stage takes one NAME`}},
 		{name: "stray word after serve", args: []string{"serve", "now", "--data-dir", in("d2")},
 			code: 2, says: []string{`unexpected argument "now"`}},
 		{name: "stray word after dlq list", args: []string{"dlq", "list", "all"},
