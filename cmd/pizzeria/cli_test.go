@@ -126,6 +126,8 @@ func TestCommandLine(t *testing.T) {
 			code: 2, says: []string{"--max-count 0", `--log-level "loud"`, `--shutdown-timeout "soon"`, `--kafka-partitions "many"`,
 				`PIZZERIA_READY_MAX_LAG="lots"`, `--broker "rabbit"`}},
 		{name: "bad sasl mechanism", args: []string{"--broker", "kafka", "--kafka-sasl-mechanism", "GSSAPI"}, code: 2, says: []string{"GSSAPI"}},
+		{name: "bench flag from env", args: []string{"bench"}, env: map[string]string{"PIZZERIA_BENCH_RUNS": "0"},
+			code: 2, says: []string{"--runs must be positive"}},
 		{name: "bad public query url", args: []string{"command-api", "--public-query-url", "query:8081"}, code: 2, says: []string{`--public-query-url "query:8081"`}},
 
 		// Secrets stay secret even where the value is wrong or echoed.
@@ -229,15 +231,29 @@ func TestEveryCommandsHelpListsItsOwnFlags(t *testing.T) {
 	}
 }
 
-// The environment twin of every flag takes effect, in the flag's own syntax.
+// Every flag of every command has an environment twin, which takes effect
+// in the flag's own syntax.
 func TestEveryFlagHasAnEnvironmentTwin(t *testing.T) {
+	var walk func(cmd *cobra.Command)
+	flags := 0
+	walk = func(cmd *cobra.Command) {
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			flags++
+			if keys := f.Annotations[annotationEnv]; len(keys) != 1 || !strings.HasPrefix(keys[0], "PIZZERIA_") {
+				t.Errorf("%s --%s has no environment twin", cmd.CommandPath(), f.Name)
+			}
+		})
+		for _, sub := range cmd.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newCLI(osEnv, &testkit.Buffer{}, &testkit.Buffer{}).root)
+	if flags < 100 {
+		t.Fatalf("walked only %d flags", flags)
+	}
+
 	var cfg config
 	fs := newFlagSet(&cfg)
-	fs.VisitAll(func(f *pflag.Flag) {
-		if len(f.Annotations[annotationEnv]) != 1 || !strings.HasPrefix(f.Annotations[annotationEnv][0], "PIZZERIA_") {
-			t.Errorf("--%s has no environment twin", f.Name)
-		}
-	})
 	env := map[string]string{"PIZZERIA_KAFKA_TLS": "1", "PIZZERIA_KAFKA_BROKERS": "a:1, b:2", "PIZZERIA_MAX_COUNT": "7",
 		"PIZZERIA_SHUTDOWN_TIMEOUT": "3s", "PIZZERIA_KAFKA_PARTITIONS": "12"}
 	var p problems

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/pflag"
 )
@@ -68,6 +69,19 @@ func applyEnv(fs *pflag.FlagSet, getenv env, p *problems) {
 		if err := setOrKeep(value, v); err != nil {
 			p.add(fmt.Errorf("%s=%s (for --%s): %s", keys[0], shown(f, v), f.Name, want(value)))
 		}
+	})
+}
+
+// envTwins gives each flag of fs that has none an environment twin named
+// prefix + its name in upper case, like PIZZERIA_BENCH_ORDERS for --orders.
+func envTwins(fs *pflag.FlagSet, prefix string) {
+	fs.VisitAll(func(f *pflag.Flag) {
+		if len(f.Annotations[annotationEnv]) > 0 {
+			return
+		}
+		key := prefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		_ = fs.SetAnnotation(f.Name, annotationEnv, []string{key})
+		f.Usage += fmt.Sprintf(" (env %s)", key)
 	})
 }
 

@@ -65,6 +65,7 @@ service offers POST /admin/replay instead.`,
 	goFlags := flag.NewFlagSet("bench", flag.ContinueOnError)
 	b.register(goFlags)
 	bench.Flags().AddGoFlagSet(goFlags)
+	envTwins(bench.Flags(), "PIZZERIA_BENCH_")
 	c.withSettings(bench, setLogging)
 
 	var url string
@@ -78,6 +79,7 @@ service offers POST /admin/replay instead.`,
 		},
 	}
 	health.Flags().StringVar(&url, "url", "http://127.0.0.1:8080/healthz", "URL to probe")
+	envTwins(health.Flags(), "PIZZERIA_HEALTHCHECK_")
 	c.withSettings(health, 0)
 
 	return []*cobra.Command{replayCmd, dlq, bench, health}
