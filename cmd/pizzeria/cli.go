@@ -26,6 +26,9 @@ func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Write
 	if err == nil {
 		return 0
 	}
+	if cmd == nil {
+		cmd = cli.root
+	}
 	if cli.started && !errors.Is(err, errUsage) {
 		fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), err)
 		return 1

@@ -133,6 +133,8 @@ func TestCommandLine(t *testing.T) {
 		// Secrets stay secret even where the value is wrong or echoed.
 		{name: "secret flag given a bad value", args: []string{"--broker", "kafka", "--kafka-sasl-user", "u", "--kafka-sasl-mechanism", "NONE"},
 			env: map[string]string{"PIZZERIA_KAFKA_SASL_PASSWORD": "pw SECRET"}, code: 2, says: []string{"NONE"}},
+		{name: "secret given to a command that does not take it", args: []string{"command-api", "--admin-token=tok-SECRET"},
+			code: 2, says: []string{"unknown flag: --admin-token"}},
 		{name: "admin token on a serving node", args: []string{"query-api", "--data-dir", in("q"), "--http-addr", addr, "--log-level", "debug"},
 			says: []string{"pizzeria is serving"}},
 
