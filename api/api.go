@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +43,11 @@ type Config struct {
 	// Admin and AdminToken enable the /admin routes; both are needed.
 	Admin      Admin
 	AdminToken string
+	// PublicQueryURL is the base URL where clients read orders, such as
+	// http://query.example:8081, when this node does not serve reads
+	// itself; the Location of a placed order points under it. Empty: the
+	// Location is relative, on this node.
+	PublicQueryURL string
 	// MaxBodyBytes bounds request bodies (DefaultMaxBodyBytes if 0).
 	MaxBodyBytes int64
 	// Logger receives one line per request and every unexpected error
@@ -73,6 +79,11 @@ func (c Config) Validate() error {
 	if q := c.Queries; q != nil && (q.GetOrder == nil || q.ListOrders == nil || q.CheeseReport == nil) {
 		errs = append(errs, errors.New("api: Queries must have every handler set"))
 	}
+	if c.PublicQueryURL != "" {
+		if u, err := url.Parse(c.PublicQueryURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, errors.New("api: PublicQueryURL must be an absolute http(s) URL without query or fragment"))
+		}
+	}
 	for _, r := range c.AdminToken {
 		if r <= ' ' || r >= 0x7f {
 			errs = append(errs, errors.New("api: AdminToken must be printable ASCII without spaces, or it cannot be sent in a header"))
@@ -91,6 +102,8 @@ type server struct {
 	log     *slog.Logger
 	metrics *httpMetrics
 	token   tokenDigest
+	// openAPIDoc describes the routes this node serves, no others.
+	openAPIDoc []byte
 }
 
 // NewHandler validates cfg and returns the HTTP handler. It puts gin in
@@ -132,6 +145,9 @@ func newEngine(cfg Config) (*gin.Engine, error) {
 	e.NoRoute(s.noRoute)
 	e.NoMethod(s.noMethod)
 	s.routes(e)
+	if s.openAPIDoc, err = describe(e.Routes()); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -30,7 +31,7 @@ func (s *server) placeOrder(c *gin.Context) {
 	if !ok {
 		return
 	}
-	c.Header("Location", "/orders/"+url.PathEscape(placed.OrderID))
+	c.Header("Location", strings.TrimSuffix(s.cfg.PublicQueryURL, "/")+"/orders/"+url.PathEscape(placed.OrderID))
 	c.JSON(http.StatusAccepted, placedJSON{OrderID: placed.OrderID, Status: string(query.StatusPlaced), PlacedAt: placed.PlacedAt.UTC()})
 }
 

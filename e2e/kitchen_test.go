@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// adminToken is the bearer token every process of a test kitchen accepts.
+// adminToken is the bearer token the views' node of a test kitchen accepts.
 const adminToken = "e2e-admin-token"
 
 // startTimeout bounds a process's start, from exec to a healthy /healthz.
@@ -57,12 +57,12 @@ func StartEmbedded(t *testing.T) *Kitchen {
 func StartKafkaRoles(t *testing.T) *Kitchen {
 	requireKafka(t)
 	k := newKitchen(t)
-	common := []string{"--broker", "kafka", "--kafka-brokers", kafkaBrokers(), "--topic-prefix", k.Prefix, "--admin-token", adminToken}
+	common := []string{"--broker", "kafka", "--kafka-brokers", kafkaBrokers(), "--topic-prefix", k.Prefix}
 	role := func(name string, cmd ...string) *Proc {
 		return newProc(t, k.Dir, name, append(cmd, common...)...)
 	}
 	k.Orders = role("command-api", "command-api")
-	k.Views = role("query-api", "query-api")
+	k.Views = role("query-api", "query-api", "--admin-token", adminToken) // admin is served with the views
 	k.Procs = []*Proc{
 		k.Orders,
 		role("order-manager", "order-manager"),

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -33,7 +33,13 @@ type composeFile struct {
 func knownEnv() map[string]bool {
 	seen := map[string]bool{}
 	var c config
-	c.register(flag.NewFlagSet("x", flag.ContinueOnError), func(k string) string { seen[k] = true; return "" })
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	c.register(fs, setAll)
+	fs.VisitAll(func(f *pflag.Flag) {
+		for _, k := range f.Annotations[annotationEnv] {
+			seen[k] = true
+		}
+	})
 	return seen
 }
 

@@ -2,19 +2,21 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
+	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/internal/kafka"
 )
 
 // config is every setting, each a flag with an environment twin. A flag
-// given on the command line wins over its environment variable.
+// given on the command line wins over its environment variable. Defaults
+// are set in one place: the registration below.
 type config struct {
 	HTTPAddr        string
 	DataDir         string
@@ -23,79 +25,128 @@ type config struct {
 	AdminToken      string
 	MaxCount        int
 	NodeID          string
+	PublicQueryURL  string
 	ShutdownTimeout time.Duration
 	ReadyMaxLag     int64
 	LogLevel        string
 	LogFormat       string
 	Kafka           kafka.Config
-
-	finish func() error // turns raw flag values into the fields above
 }
 
 // env reads the environment; tests substitute their own.
 type env func(string) string
 
-func (c *config) register(fs *flag.FlagSet, getenv env) {
-	str := func(p *string, name, key, def, usage string) {
-		if v := getenv(key); v != "" {
-			def = v
-		}
-		fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, key))
-	}
-	num := func(p *int, name, key string, def int, usage string) {
-		if v, err := strconv.Atoi(getenv(key)); err == nil {
-			def = v
-		}
-		fs.IntVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, key))
-	}
-	str(&c.HTTPAddr, "http-addr", "PIZZERIA_HTTP_ADDR", ":8080", "HTTP listen address")
-	str(&c.DataDir, "data-dir", "PIZZERIA_DATA_DIR", "./data", "directory for the embedded log, views and state")
-	str(&c.Broker, "broker", "PIZZERIA_BROKER", "embedded", "event log: embedded (bbolt file in --data-dir) or kafka")
-	str(&c.TopicPrefix, "topic-prefix", "PIZZERIA_TOPIC_PREFIX", "", "prefix for every topic name")
-	str(&c.AdminToken, "admin-token", "PIZZERIA_ADMIN_TOKEN", "", "bearer token for /admin endpoints; admin is off without one")
-	num(&c.MaxCount, "max-count", "PIZZERIA_MAX_COUNT", command.DefaultMaxCount, "most pizzas one order may have")
-	str(&c.NodeID, "node-id", "PIZZERIA_NODE_ID", "", "query node name, part of its consumer group (default: generated once, kept in --data-dir)")
-	str(&c.LogLevel, "log-level", "PIZZERIA_LOG_LEVEL", "info", "debug, info, warn or error")
-	str(&c.LogFormat, "log-format", "PIZZERIA_LOG_FORMAT", "text", "text or json")
-	shutdown := "15s"
-	str(&shutdown, "shutdown-timeout", "PIZZERIA_SHUTDOWN_TIMEOUT", shutdown, "how long a stop may take to drain work")
-	lag := 1000
-	num(&lag, "ready-max-lag", "PIZZERIA_READY_MAX_LAG", lag, "events the views may lag behind the log and still be ready")
+func osEnv(key string) string { return os.Getenv(key) }
 
-	var brokers, mechanism string
-	str(&brokers, "kafka-brokers", "PIZZERIA_KAFKA_BROKERS", "127.0.0.1:9092", "comma-separated Kafka bootstrap servers")
-	str(&mechanism, "kafka-sasl-mechanism", "PIZZERIA_KAFKA_SASL_MECHANISM", "", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty for none")
-	str(&c.Kafka.SASL.User, "kafka-sasl-user", "PIZZERIA_KAFKA_SASL_USER", "", "SASL user")
-	str(&c.Kafka.SASL.Password, "kafka-sasl-password", "PIZZERIA_KAFKA_SASL_PASSWORD", "", "SASL password (prefer the environment variable)")
-	str(&c.Kafka.TLS.CAFile, "kafka-tls-ca", "PIZZERIA_KAFKA_TLS_CA", "", "CA bundle for the brokers' certificates (implies TLS)")
-	str(&c.Kafka.TLS.CertFile, "kafka-tls-cert", "PIZZERIA_KAFKA_TLS_CERT", "", "client certificate (implies TLS)")
-	str(&c.Kafka.TLS.KeyFile, "kafka-tls-key", "PIZZERIA_KAFKA_TLS_KEY", "", "client key")
-	fs.BoolVar(&c.Kafka.TLS.Enabled, "kafka-tls", getenv("PIZZERIA_KAFKA_TLS") == "true", "connect to the brokers over TLS (env PIZZERIA_KAFKA_TLS)")
-	parts, repl := int(kafka.DefaultPartitions), int(kafka.DefaultReplicationFactor)
-	num(&parts, "kafka-partitions", "PIZZERIA_KAFKA_PARTITIONS", parts, "partitions of topics created at start-up")
-	num(&repl, "kafka-replication-factor", "PIZZERIA_KAFKA_REPLICATION_FACTOR", repl, "replication factor of topics created at start-up")
+// settingSet is a set of settings that commands take together, so that each
+// command offers (and its help lists) only the flags it reads.
+type settingSet uint
 
-	c.finish = func() error {
-		var errs []error
-		if d, err := time.ParseDuration(shutdown); err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("--shutdown-timeout %q: want a positive duration like 15s", shutdown))
-		} else {
-			c.ShutdownTimeout = d
+const (
+	setLogging  settingSet = 1 << iota // how the process logs
+	setEventLog                        // where the event log is: embedded or Kafka
+	setServing                         // a long-running role serving HTTP
+	setCommands                        // a role that takes orders
+	setViews                           // a role that serves the views
+	setAll      = setLogging | setEventLog | setServing | setCommands | setViews
+)
+
+// Flag annotations read by applyEnv and the secret check.
+const (
+	annotationEnv    = "pizzeria_env"
+	annotationSecret = "pizzeria_secret"
+)
+
+// register adds the settings of groups g to fs, each bound to its field of
+// c and set to its default.
+func (c *config) register(fs *pflag.FlagSet, g settingSet) {
+	add := func(in settingSet, name, key, usage string, bind func(name, usage string)) {
+		if g&in == 0 {
+			return
 		}
-		c.ReadyMaxLag = int64(lag)
-		c.Kafka.Brokers = splitList(brokers)
-		c.Kafka.SASL.Mechanism = strings.ToUpper(mechanism)
-		c.Kafka.Partitions, c.Kafka.ReplicationFactor = int32(parts), int16(repl)
-		if c.Kafka.TLS.CAFile != "" || c.Kafka.TLS.CertFile != "" {
-			c.Kafka.TLS.Enabled = true
+		bind(name, fmt.Sprintf("%s (env %s)", usage, key))
+		_ = fs.SetAnnotation(name, annotationEnv, []string{key})
+	}
+	secret := func(name string) {
+		if f := fs.Lookup(name); f != nil {
+			_ = fs.SetAnnotation(name, annotationSecret, []string{"true"})
 		}
-		return errors.Join(errs...)
+	}
+	str := func(p *string, def string) func(string, string) {
+		return func(name, usage string) { fs.StringVar(p, name, def, usage) }
+	}
+
+	add(setLogging, "log-level", "PIZZERIA_LOG_LEVEL", "debug, info, warn or error", str(&c.LogLevel, "info"))
+	add(setLogging, "log-format", "PIZZERIA_LOG_FORMAT", "text or json", str(&c.LogFormat, "text"))
+
+	add(setEventLog, "data-dir", "PIZZERIA_DATA_DIR", "directory for the embedded log, views and state", str(&c.DataDir, "./data"))
+	add(setEventLog, "broker", "PIZZERIA_BROKER", "event log: embedded (bbolt file in --data-dir) or kafka", str(&c.Broker, "embedded"))
+	add(setEventLog, "topic-prefix", "PIZZERIA_TOPIC_PREFIX", "prefix for every topic and consumer group name", str(&c.TopicPrefix, ""))
+	c.registerKafka(fs, add, str)
+	secret("kafka-sasl-password")
+
+	add(setServing, "http-addr", "PIZZERIA_HTTP_ADDR", "HTTP listen address", str(&c.HTTPAddr, ":8080"))
+	add(setServing, "shutdown-timeout", "PIZZERIA_SHUTDOWN_TIMEOUT", "how long a stop may take to drain work", func(name, usage string) {
+		fs.DurationVar(&c.ShutdownTimeout, name, 15*time.Second, usage)
+	})
+	add(setServing, "ready-max-lag", "PIZZERIA_READY_MAX_LAG", "events the views may lag behind the log and still be ready", func(name, usage string) {
+		fs.Int64Var(&c.ReadyMaxLag, name, 1000, usage)
+	})
+
+	add(setCommands, "max-count", "PIZZERIA_MAX_COUNT", "most pizzas one order may have", func(name, usage string) {
+		fs.IntVar(&c.MaxCount, name, command.DefaultMaxCount, usage)
+	})
+	add(setCommands, "public-query-url", "PIZZERIA_PUBLIC_QUERY_URL",
+		"base URL where clients read orders, for the Location header (default: relative, this node)", str(&c.PublicQueryURL, ""))
+
+	add(setViews, "node-id", "PIZZERIA_NODE_ID", "query node name, part of its consumer group (default: generated once, kept in --data-dir)", str(&c.NodeID, ""))
+	add(setViews, "admin-token", "PIZZERIA_ADMIN_TOKEN", "bearer token for /admin endpoints; admin is off without one", str(&c.AdminToken, ""))
+	secret("admin-token")
+}
+
+func (c *config) registerKafka(fs *pflag.FlagSet, add func(settingSet, string, string, string, func(string, string)), str func(*string, string) func(string, string)) {
+	k := &c.Kafka
+	add(setEventLog, "kafka-brokers", "PIZZERIA_KAFKA_BROKERS", "comma-separated Kafka bootstrap servers", func(name, usage string) {
+		fs.StringSliceVar(&k.Brokers, name, []string{"127.0.0.1:9092"}, usage)
+	})
+	add(setEventLog, "kafka-sasl-mechanism", "PIZZERIA_KAFKA_SASL_MECHANISM", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty for none", str(&k.SASL.Mechanism, ""))
+	add(setEventLog, "kafka-sasl-user", "PIZZERIA_KAFKA_SASL_USER", "SASL user", str(&k.SASL.User, ""))
+	add(setEventLog, "kafka-sasl-password", "PIZZERIA_KAFKA_SASL_PASSWORD", "SASL password (prefer the environment variable)", str(&k.SASL.Password, ""))
+	add(setEventLog, "kafka-tls", "PIZZERIA_KAFKA_TLS", "connect to the brokers over TLS", func(name, usage string) {
+		fs.BoolVar(&k.TLS.Enabled, name, false, usage)
+	})
+	add(setEventLog, "kafka-tls-ca", "PIZZERIA_KAFKA_TLS_CA", "CA bundle for the brokers' certificates (implies TLS)", str(&k.TLS.CAFile, ""))
+	add(setEventLog, "kafka-tls-cert", "PIZZERIA_KAFKA_TLS_CERT", "client certificate (implies TLS)", str(&k.TLS.CertFile, ""))
+	add(setEventLog, "kafka-tls-key", "PIZZERIA_KAFKA_TLS_KEY", "client key", str(&k.TLS.KeyFile, ""))
+	add(setEventLog, "kafka-partitions", "PIZZERIA_KAFKA_PARTITIONS", "partitions of topics created at start-up", func(name, usage string) {
+		fs.Int32Var(&k.Partitions, name, kafka.DefaultPartitions, usage)
+	})
+	add(setEventLog, "kafka-replication-factor", "PIZZERIA_KAFKA_REPLICATION_FACTOR", "replication factor of topics created at start-up", func(name, usage string) {
+		fs.Int16Var(&k.ReplicationFactor, name, kafka.DefaultReplicationFactor, usage)
+	})
+}
+
+// defaultConfig is every setting at its default, whichever flags a command
+// offers.
+func defaultConfig() config {
+	var c config
+	c.register(pflag.NewFlagSet("defaults", pflag.ContinueOnError), setAll)
+	return c
+}
+
+// normalize derives what the settings imply, once they are all read.
+func (c *config) normalize() {
+	c.Kafka.Brokers = splitList(strings.Join(c.Kafka.Brokers, ","))
+	c.Kafka.SASL.Mechanism = strings.ToUpper(c.Kafka.SASL.Mechanism)
+	if c.Kafka.TLS.CAFile != "" || c.Kafka.TLS.CertFile != "" {
+		c.Kafka.TLS.Enabled = true
 	}
 }
 
 // validate joins every problem with the settings into one error.
 func (c *config) validate() error {
-	errs := []error{c.finish()}
+	c.normalize()
+	var errs []error
 	switch c.Broker {
 	case "embedded":
 	case "kafka":
@@ -110,6 +161,17 @@ func (c *config) validate() error {
 	}
 	if c.MaxCount < 1 || c.MaxCount > 10_000 {
 		errs = append(errs, fmt.Errorf("--max-count %d: want 1..10000", c.MaxCount))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: want a positive duration like 15s", c.ShutdownTimeout))
+	}
+	if c.ReadyMaxLag < 0 {
+		errs = append(errs, fmt.Errorf("--ready-max-lag %d: must not be negative", c.ReadyMaxLag))
+	}
+	if c.PublicQueryURL != "" {
+		if u, err := url.Parse(c.PublicQueryURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("--public-query-url %q: want an absolute http(s) URL such as http://query.example:8081", c.PublicQueryURL))
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -131,5 +193,3 @@ func splitList(s string) []string {
 	}
 	return out
 }
-
-func osEnv(key string) string { return os.Getenv(key) }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/pizzeria/pizzeria/internal/testkit"
 )
@@ -150,8 +151,8 @@ func (in *instance) awaitCompleted(tb testing.TB, id string, count int) []byte {
 }
 
 // newFlagSet registers every setting with no environment.
-func newFlagSet(cfg *config) *flag.FlagSet {
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	cfg.register(fs, func(string) string { return "" })
+func newFlagSet(cfg *config) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	cfg.register(fs, setAll)
 	return fs
 }

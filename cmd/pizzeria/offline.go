@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 
@@ -12,12 +14,31 @@ import (
 	"github.com/pizzeria/pizzeria/projections"
 )
 
+// offlineConnectTimeout bounds how long an offline command waits for the
+// event log: unlike a role, which waits for its broker to come up, an
+// operator at a terminal wants an answer.
+const offlineConnectTimeout = 10 * time.Second
+
+// openOffline opens the event log for a command run by hand, giving up
+// after offlineConnectTimeout with what to check.
+func openOffline(ctx context.Context, cfg *config, topics events.Topics) (transport, error) {
+	cctx, cancel := context.WithTimeout(ctx, offlineConnectTimeout)
+	defer cancel()
+	t, err := openTransport(cctx, cfg, watermill.NopLogger{}, topics)
+	if err != nil && cfg.Broker == "kafka" && ctx.Err() == nil {
+		return nil, fmt.Errorf("no Kafka broker answered within %s at %s: check --kafka-brokers (PIZZERIA_KAFKA_BROKERS), "+
+			"that the brokers run and are reachable from here, and the TLS and SASL settings (last error: %v)",
+			offlineConnectTimeout, strings.Join(cfg.Kafka.Brokers, ","), err)
+	}
+	return t, err
+}
+
 // replay rebuilds this node's views from the whole log into a fresh file and
 // swaps it in. On the embedded log the service must be stopped (it holds the
 // files); a running service offers POST /admin/replay instead.
-func replay(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
+func replay(ctx context.Context, cfg *config, force bool, stdout, stderr io.Writer) error {
 	codec := events.NewCodec(topics(cfg))
-	t, err := openTransport(ctx, cfg, watermill.NopLogger{}, codec.Topics())
+	t, err := openOffline(ctx, cfg, codec.Topics())
 	if err != nil {
 		return err
 	}
@@ -27,8 +48,8 @@ func replay(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer store.Close()
-	if err := checkViewsMatchLog(t, store, viewsDir(cfg)); err != nil {
-		return err
+	if err := checkViewsMatchLog(t, store, viewsDir(cfg)); err != nil && !force {
+		return fmt.Errorf("%w (or replay with --force to rebuild from this log anyway)", err)
 	}
 	st, err := store.Rebuild(ctx, t, codec, func(topic string, n int) {
 		fmt.Fprintf(stderr, "replay: %-20s %8d events read\n", topic, n)
@@ -52,7 +73,7 @@ func replay(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 // deadLetters lists or re-drives dead letters from the command line.
 func deadLetters(ctx context.Context, cfg *config, action string, stdout io.Writer) error {
 	codec := events.NewCodec(topics(cfg))
-	t, err := openTransport(ctx, cfg, watermill.NopLogger{}, codec.Topics())
+	t, err := openOffline(ctx, cfg, codec.Topics())
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 			return p, err
 		}
 	}
-	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p, cfg.ReadyMaxLag)}
+	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p, cfg.ReadyMaxLag), PublicQueryURL: cfg.PublicQueryURL}
 	if r.views {
 		if p.store, err = projections.Open(viewsDir(cfg)); err != nil {
 			return p, err
