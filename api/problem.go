@@ -84,6 +84,8 @@ func problemFor(err error) problem {
 		status, slug, detail = http.StatusBadRequest, "invalid-count", err.Error()
 	case errors.Is(err, command.ErrInvalidIdempotencyKey):
 		status, slug, detail = http.StatusBadRequest, "invalid-idempotency-key", err.Error()
+	case errors.Is(err, command.ErrIdempotencyKeyReused):
+		status, slug, detail = http.StatusUnprocessableEntity, "idempotency-key-reused", err.Error()
 	case errors.Is(err, command.ErrUnavailable):
 		status, slug, detail = http.StatusServiceUnavailable, "unavailable", "the event log did not accept the order and nothing was stored; retry after a few seconds"
 	case errors.Is(err, query.ErrOrderNotFound):

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pizzeria/pizzeria/command"
+	"github.com/pizzeria/pizzeria/internal/boltstore"
 	"github.com/pizzeria/pizzeria/internal/kafka"
 )
 
@@ -25,9 +26,11 @@ type config struct {
 	NodeID          string
 	ShutdownTimeout time.Duration
 	ReadyMaxLag     int64
-	LogLevel        string
-	LogFormat       string
-	Kafka           kafka.Config
+	// IdempotencyWindow is how long Idempotency-Keys are remembered.
+	IdempotencyWindow time.Duration
+	LogLevel          string
+	LogFormat         string
+	Kafka             kafka.Config
 
 	finish func() error // turns raw flag values into the fields above
 }
@@ -62,6 +65,9 @@ func (c *config) register(fs *flag.FlagSet, getenv env) {
 	lag := 1000
 	num(&lag, "ready-max-lag", "PIZZERIA_READY_MAX_LAG", lag, "events the views may lag behind the log and still be ready")
 
+	keyWindow := boltstore.DefaultKeyWindow.String()
+	str(&keyWindow, "idempotency-window", "PIZZERIA_IDEMPOTENCY_WINDOW", keyWindow, "how long an Idempotency-Key is remembered")
+
 	var brokers, mechanism string
 	str(&brokers, "kafka-brokers", "PIZZERIA_KAFKA_BROKERS", "127.0.0.1:9092", "comma-separated Kafka bootstrap servers")
 	str(&mechanism, "kafka-sasl-mechanism", "PIZZERIA_KAFKA_SASL_MECHANISM", "", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty for none")
@@ -81,6 +87,11 @@ func (c *config) register(fs *flag.FlagSet, getenv env) {
 			errs = append(errs, fmt.Errorf("--shutdown-timeout %q: want a positive duration like 15s", shutdown))
 		} else {
 			c.ShutdownTimeout = d
+		}
+		if d, err := time.ParseDuration(keyWindow); err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("--idempotency-window %q: want a positive duration like 24h", keyWindow))
+		} else {
+			c.IdempotencyWindow = d
 		}
 		c.ReadyMaxLag = int64(lag)
 		c.Kafka.Brokers = splitList(brokers)

@@ -122,7 +122,12 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		}
 	}
 	if r.commands {
-		p.place = command.NewPlaceOrderHandler(t.Publisher(), codec, cfg.MaxCount)
+		keys, err := boltstore.OpenKeys(filepath.Join(cfg.DataDir, "idempotency.db"), cfg.IdempotencyWindow)
+		if err != nil {
+			return p, err
+		}
+		p.closers = append(p.closers, keys)
+		p.place = command.NewPlaceOrderHandler(t.Publisher(), codec, cfg.MaxCount).RememberKeys(keys)
 		apiCfg.PlaceOrder = p.place
 	}
 	p.handler, err = api.NewHandler(apiCfg)
