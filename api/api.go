@@ -44,6 +44,12 @@ type Config struct {
 	AdminToken string
 	// MaxBodyBytes bounds request bodies (DefaultMaxBodyBytes if 0).
 	MaxBodyBytes int64
+	// MaxInFlightPerClient bounds the requests one client address has in
+	// progress; more get 429 (DefaultMaxInFlightPerClient if 0).
+	MaxInFlightPerClient int
+	// MaxHolders bounds the requests held open at once, such as those
+	// waiting for an order; more get 503 (DefaultMaxHolders if 0).
+	MaxHolders int
 	// Logger receives one line per request and every unexpected error
 	// (slog.Default() if nil).
 	Logger *slog.Logger
@@ -55,6 +61,12 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.MaxInFlightPerClient == 0 {
+		c.MaxInFlightPerClient = DefaultMaxInFlightPerClient
+	}
+	if c.MaxHolders == 0 {
+		c.MaxHolders = DefaultMaxHolders
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -69,6 +81,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, errors.New("api: MaxBodyBytes must not be negative"))
+	}
+	if c.MaxInFlightPerClient < 0 || c.MaxHolders < 0 {
+		errs = append(errs, errors.New("api: MaxInFlightPerClient and MaxHolders must not be negative"))
 	}
 	if q := c.Queries; q != nil && (q.GetOrder == nil || q.ListOrders == nil || q.CheeseReport == nil) {
 		errs = append(errs, errors.New("api: Queries must have every handler set"))
@@ -91,6 +106,11 @@ type server struct {
 	log     *slog.Logger
 	metrics *httpMetrics
 	token   tokenDigest
+	// inFlight counts requests per client; holders has a slot per
+	// request held open.
+	inFlight *clientGate
+	holders  chan struct{}
+	held     prometheus.Gauge
 }
 
 // NewHandler validates cfg and returns the HTTP handler. It puts gin in
@@ -114,7 +134,11 @@ func newEngine(cfg Config) (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, log: cfg.Logger, metrics: m, token: digestToken(cfg.AdminToken)}
+	s := &server{cfg: cfg, log: cfg.Logger, metrics: m, token: digestToken(cfg.AdminToken),
+		inFlight: &clientGate{max: cfg.MaxInFlightPerClient}, holders: make(chan struct{}, cfg.MaxHolders)}
+	if s.held, err = newHeldGauge(cfg.Registry); err != nil {
+		return nil, err
+	}
 
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
@@ -128,7 +152,7 @@ func newEngine(cfg Config) (*gin.Engine, error) {
 	if err := e.SetTrustedProxies(nil); err != nil {
 		return nil, err
 	}
-	e.Use(s.observe, s.measure, s.recover)
+	e.Use(s.observe, s.measure, s.recover, s.limitClient)
 	e.NoRoute(s.noRoute)
 	e.NoMethod(s.noMethod)
 	s.routes(e)

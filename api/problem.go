@@ -78,6 +78,10 @@ func problemFor(err error) problem {
 		status, slug, detail = http.StatusNotFound, "no-such-route", "there is no resource at this path; see /openapi.json for the routes"
 	case errors.Is(err, errNoMethod):
 		status, slug, detail = http.StatusMethodNotAllowed, "method-not-allowed", "this path does not accept this method; the Allow header lists those it does"
+	case errors.Is(err, errBusyClient):
+		status, slug, detail = http.StatusTooManyRequests, "too-many-requests", "this client has too many requests in progress"
+	case errors.Is(err, errHoldersFull):
+		status, slug, detail = http.StatusServiceUnavailable, "busy", "too many requests are waiting for orders right now; retry shortly, or ask without ?wait"
 	case errors.Is(err, errUnauthorized):
 		status, slug, detail = http.StatusUnauthorized, "unauthorized", "send the admin token as 'Authorization: Bearer <token>'"
 	case errors.Is(err, command.ErrInvalidCount):
@@ -127,7 +131,7 @@ func (s *server) fail(c *gin.Context, err error) {
 
 func (s *server) writeProblem(c *gin.Context, p problem) {
 	switch p.Status {
-	case http.StatusServiceUnavailable:
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
 		c.Header("Retry-After", retryAfterSeconds)
 	case http.StatusUnauthorized:
 		c.Header("WWW-Authenticate", `Bearer realm="pizzeria-admin"`)

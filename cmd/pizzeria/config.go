@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pizzeria/pizzeria/api"
 	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/internal/boltstore"
 	"github.com/pizzeria/pizzeria/internal/kafka"
@@ -28,6 +29,8 @@ type config struct {
 	ReadyMaxLag     int64
 	// IdempotencyWindow is how long Idempotency-Keys are remembered.
 	IdempotencyWindow time.Duration
+	// MaxConnsPerClient caps the HTTP connections one address may hold.
+	MaxConnsPerClient int
 	LogLevel          string
 	LogFormat         string
 	Kafka             kafka.Config
@@ -67,6 +70,9 @@ func (c *config) register(fs *flag.FlagSet, getenv env) {
 
 	keyWindow := boltstore.DefaultKeyWindow.String()
 	str(&keyWindow, "idempotency-window", "PIZZERIA_IDEMPOTENCY_WINDOW", keyWindow, "how long an Idempotency-Key is remembered")
+
+	num(&c.MaxConnsPerClient, "max-conns-per-client", "PIZZERIA_MAX_CONNS_PER_CLIENT", api.DefaultLimits().MaxConnsPerClient,
+		"HTTP connections one client address may hold; raise it behind a proxy")
 
 	var brokers, mechanism string
 	str(&brokers, "kafka-brokers", "PIZZERIA_KAFKA_BROKERS", "127.0.0.1:9092", "comma-separated Kafka bootstrap servers")
@@ -118,6 +124,9 @@ func (c *config) validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir must not be empty"))
+	}
+	if c.MaxConnsPerClient < 1 {
+		errs = append(errs, fmt.Errorf("--max-conns-per-client %d: want at least 1", c.MaxConnsPerClient))
 	}
 	if c.MaxCount < 1 || c.MaxCount > 10_000 {
 		errs = append(errs, fmt.Errorf("--max-count %d: want 1..10000", c.MaxCount))

@@ -56,6 +56,8 @@ type process struct {
 	place   *command.PlaceOrderHandler // nil unless it takes orders
 	store   *projections.Store         // nil unless it serves views
 	closers []io.Closer
+	// maxConnsPerClient caps the connections one address may hold.
+	maxConnsPerClient int
 }
 
 // Close closes stores and then the transport, in reverse order of opening.
@@ -68,7 +70,7 @@ func (p *process) Close() error {
 }
 
 func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *process, err error) {
-	p = &process{}
+	p = &process{maxConnsPerClient: cfg.MaxConnsPerClient}
 	defer func() {
 		if err != nil {
 			p.Close()
@@ -173,11 +175,10 @@ func (p *process) start(ctx context.Context, addr string) (*serving, error) {
 	// Requests waiting for an order (?wait=) are released at shutdown
 	// rather than holding it up.
 	base, release := context.WithCancel(context.Background())
-	srv := &http.Server{Handler: p.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		WriteTimeout:      query.MaxWait + 15*time.Second, // ?wait= may hold an answer that long
-		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return base }}
+	limits := api.DefaultLimits()
+	limits.MaxConnsPerClient = p.maxConnsPerClient
+	guarded := api.LimitListener(ln, limits)
+	srv := api.NewServer(p.handler, limits, base)
 	srv.RegisterOnShutdown(release)
 	s := &serving{p: p, srv: srv, addr: ln.Addr().String(), failed: make(chan error, 2)}
 	go func() {
@@ -186,7 +187,7 @@ func (p *process) start(ctx context.Context, addr string) (*serving, error) {
 		}
 	}()
 	go func() {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(guarded); !errors.Is(err, http.ErrServerClosed) {
 			s.failed <- fmt.Errorf("http: %w", err)
 		}
 	}()
