@@ -21,10 +21,12 @@ import (
 // DefaultMaxBodyBytes bounds a request body unless configured otherwise.
 const DefaultMaxBodyBytes = 16 << 10
 
-// Admin is what the operator endpoints need. Replay may take a while; it is
-// cancelled if the client goes away.
+// Admin is what the operator endpoints need. Replay may take a while: it
+// runs as a job, told its progress, under Config.JobContext.
 type Admin interface {
-	Replay(ctx context.Context) (projections.RebuildStats, error)
+	Replay(ctx context.Context, progress projections.Progress) (projections.RebuildStats, error)
+	// LogSize is how many events the replayed topics hold, for an ETA.
+	LogSize(ctx context.Context) (int64, error)
 	DeadLetters(ctx context.Context, limit int) ([]deadletter.Letter, error)
 	Redrive(ctx context.Context) (int, error)
 }
@@ -42,6 +44,9 @@ type Config struct {
 	// Admin and AdminToken enable the /admin routes; both are needed.
 	Admin      Admin
 	AdminToken string
+	// JobContext bounds long admin work (replay) that outlives its
+	// request: cancel it when the server stops (Background if nil).
+	JobContext context.Context
 	// MaxBodyBytes bounds request bodies (DefaultMaxBodyBytes if 0).
 	MaxBodyBytes int64
 	// MaxInFlightPerClient bounds the requests one client address has in
@@ -67,6 +72,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxHolders == 0 {
 		c.MaxHolders = DefaultMaxHolders
+	}
+	if c.JobContext == nil {
+		c.JobContext = context.Background()
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -111,6 +119,7 @@ type server struct {
 	inFlight *clientGate
 	holders  chan struct{}
 	held     prometheus.Gauge
+	jobs     jobs
 }
 
 // NewHandler validates cfg and returns the HTTP handler. It puts gin in
@@ -179,6 +188,7 @@ func (s *server) routes(e *gin.Engine) {
 	if s.cfg.adminEnabled() {
 		admin := e.Group("/admin", s.requireAdmin)
 		admin.POST("/replay", s.replay)
+		admin.GET("/jobs/:id", s.job)
 		admin.GET("/dead-letters", s.deadLetters)
 		admin.POST("/dead-letters/redrive", s.redrive)
 	}

@@ -29,6 +29,8 @@ var (
 	errNoRoute          = errors.New("no such route")
 	errNoMethod         = errors.New("method not allowed")
 	errUnauthorized     = errors.New("unauthorized")
+	errJobRunning       = errors.New("a job is already running")
+	errNoJob            = errors.New("no such job")
 )
 
 // requestError is a client mistake found by the HTTP layer: kind says which
@@ -82,6 +84,10 @@ func problemFor(err error) problem {
 		status, slug, detail = http.StatusTooManyRequests, "too-many-requests", "this client has too many requests in progress"
 	case errors.Is(err, errHoldersFull):
 		status, slug, detail = http.StatusServiceUnavailable, "busy", "too many requests are waiting for orders right now; retry shortly, or ask without ?wait"
+	case errors.Is(err, errJobRunning):
+		status, slug, detail = http.StatusConflict, "job-running", "a job of this kind is already running"
+	case errors.Is(err, errNoJob):
+		status, slug, detail = http.StatusNotFound, "no-such-job", "no job with this id; jobs are kept in memory, the last few only, until a restart"
 	case errors.Is(err, errUnauthorized):
 		status, slug, detail = http.StatusUnauthorized, "unauthorized", "send the admin token as 'Authorization: Bearer <token>'"
 	case errors.Is(err, command.ErrInvalidCount):

@@ -104,7 +104,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 			return p, err
 		}
 	}
-	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p.kitchen, cfg.ReadyMaxLag)}
+	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p.kitchen, cfg.ReadyMaxLag), JobContext: ctx}
 	if r.views {
 		if p.store, err = projections.Open(filepath.Join(cfg.DataDir, "views")); err != nil {
 			return p, err
