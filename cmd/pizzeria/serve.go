@@ -19,6 +19,7 @@ import (
 	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/boltstore"
+	"github.com/pizzeria/pizzeria/internal/faults"
 	"github.com/pizzeria/pizzeria/projections"
 	"github.com/pizzeria/pizzeria/query"
 )
@@ -86,9 +87,15 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		return p, err
 	}
 	p.closers = append(p.closers, t)
+	// Orders are refused at once while writes fail; the kitchen waits.
+	writes := newWriteGate(cfg, t, logger)
+	p.closers = append(p.closers, writes)
+	orders := writes.Publisher(t.Publisher(), false)
+	t = gate(t, writes)
 	if p.kitchen, err = newKitchen(t, codec, cfg.TopicPrefix, wlog, reg, cfg.ShutdownTimeout); err != nil {
 		return p, err
 	}
+	p.kitchen.router.AddMiddleware(writes.Middleware(func(err error) bool { return !isPoison(err) }))
 	if r.manager {
 		ledger, err := boltstore.OpenLedger(filepath.Join(cfg.DataDir, "order-manager.db"))
 		if err != nil {
@@ -104,7 +111,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 			return p, err
 		}
 	}
-	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p.kitchen, cfg.ReadyMaxLag), JobContext: ctx}
+	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p.kitchen, cfg.ReadyMaxLag, writes), JobContext: ctx}
 	if r.views {
 		if p.store, err = projections.Open(filepath.Join(cfg.DataDir, "views")); err != nil {
 			return p, err
@@ -129,7 +136,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 			return p, err
 		}
 		p.closers = append(p.closers, keys)
-		p.place = command.NewPlaceOrderHandler(t.Publisher(), codec, cfg.MaxCount).RememberKeys(keys)
+		p.place = command.NewPlaceOrderHandler(orders, codec, cfg.MaxCount).RememberKeys(keys)
 		apiCfg.PlaceOrder = p.place
 	}
 	p.handler, err = api.NewHandler(apiCfg)
@@ -211,10 +218,13 @@ func topics(cfg *config) events.Topics {
 	return events.DefaultTopics().WithPrefix(cfg.TopicPrefix)
 }
 
-// readiness reports the log unreachable, or this node's consumers too far
-// behind it, in words an operator can act on.
-func readiness(t transport, k *kitchen, maxLag int64) func(context.Context) error {
+// readiness reports writes failing (a full disk), the log unreachable, or
+// this node's consumers too far behind it, in words an operator can act on.
+func readiness(t transport, k *kitchen, maxLag int64, writes *faults.Gate) func(context.Context) error {
 	return func(ctx context.Context) error {
+		if err := writes.Err(); err != nil {
+			return fmt.Errorf("%v; orders are refused until a write succeeds", err)
+		}
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		if err := t.Ping(ctx); err != nil {
