@@ -126,8 +126,13 @@ func (s *server) fail(c *gin.Context, err error) {
 	p.RequestID = requestID(c)
 	if p.Status >= 500 {
 		level := slog.LevelWarn // the log or the client is having a moment
-		if p.Status == http.StatusInternalServerError {
+		switch {
+		case p.Status == http.StatusInternalServerError:
 			level = slog.LevelError
+		case errors.Is(err, command.ErrUnavailable):
+			// Failing writes are logged once per spell where they are
+			// watched, not once per refused order.
+			level = slog.LevelDebug
 		}
 		s.log.Log(c.Request.Context(), level, "request failed",
 			"request_id", p.RequestID, "route", routeOf(c), "status", p.Status, "error", err)

@@ -1,7 +1,7 @@
 // Package faults turns a run of failing writes (a full disk, a failing
 // fsync, a broker away) into one known state: it is logged once when
-// writes start failing and once when they recover, readiness reports it
-// with its reason, and writers back off instead of spinning.
+// writes start failing and once when they have recovered, readiness
+// reports it with its reason, and writers back off instead of spinning.
 package faults
 
 import (
@@ -29,37 +29,44 @@ const (
 // Config configures a Gate; zero fields take the defaults.
 type Config struct {
 	// Logger gets one line when writes start failing and one when they
-	// recover (slog.Default() if nil).
+	// have recovered (slog.Default() if nil).
 	Logger *slog.Logger
 	// MinBackoff is the first pause after a failure; it doubles with each
-	// failed attempt up to MaxBackoff.
+	// failed probe up to MaxBackoff. MaxBackoff is also how long writes
+	// must pass without a failure, after a probe succeeds, before the gate
+	// reports recovery, so a
+	// nearly full disk, where some writes pass and some fail, is one
+	// spell and not a flapping state.
 	MinBackoff, MaxBackoff time.Duration
-	// Probe, if set, is tried in the background at each backoff while
-	// writes fail, so the gate recovers even when no writer comes by (a
-	// node marked not ready gets no orders to try with). Its success
-	// recovers the gate; it should write and sync the way the store does.
+	// Probe, if set, is tried in the background while writes fail, so the
+	// gate recovers even when no writer comes by (a node marked not ready
+	// gets no orders to try with). It should write and sync the way the
+	// store does.
 	Probe func() error
 }
 
-// Gate watches writes. While they succeed it only counts; once one fails
+// Gate watches writes. While they succeed it only looks. Once one fails
 // it lets a single attempt through per backoff period (the probe): other
 // writers either wait for the outcome (Wait) or are refused at once with
-// ErrFailing (Try), so a failing store sees a handful of attempts a
-// second whatever the load. A successful probe recovers the gate. Safe
-// for concurrent use.
+// ErrFailing (Try), so a failing store sees a few attempts a second
+// whatever the load. A successful probe opens the gate again to every
+// writer; it reports recovery once writes have passed for MaxBackoff
+// without a failure and one succeeds after that. Safe for concurrent use.
 type Gate struct {
 	cfg Config
 	now func() time.Time
 
-	mu       sync.Mutex
-	last     error // nil while healthy
-	since    time.Time
-	attempts int // failed attempts in this spell
-	backoff  time.Duration
-	retryAt  time.Time
-	probing  bool
-	changed  chan struct{} // closed and replaced when the state may have changed
-	closed   chan struct{}
+	mu          sync.Mutex
+	last        error // nil while healthy
+	open        bool  // in a spell, after a successful probe: every write goes through
+	since       time.Time
+	openedAt    time.Time
+	attempts    int // failed attempts in this spell
+	backoff     time.Duration
+	retryAt     time.Time
+	probing     bool
+	changed     chan struct{} // closed and replaced when the state changes
+	closed      chan struct{}
 }
 
 // New returns a healthy gate.
@@ -80,35 +87,8 @@ func New(cfg Config) *Gate {
 	return g
 }
 
-// probeWhileFailing runs Probe as the gate's probe until Close.
-func (g *Gate) probeWhileFailing() {
-	for {
-		g.mu.Lock()
-		failing, changed := g.last != nil, g.changed
-		g.mu.Unlock()
-		if !failing {
-			select {
-			case <-changed:
-				continue
-			case <-g.closed:
-				return
-			}
-		}
-		t, err := g.Wait()
-		if err != nil {
-			return // closed
-		}
-		if !t.probe {
-			t.Release() // recovered meanwhile
-			continue
-		}
-		t.Done(g.cfg.Probe())
-	}
-}
-
 // Close stops the background probe and releases every waiting writer
-// with an error. Writes after Close are refused while failing and
-// attempted otherwise.
+// with an error.
 func (g *Gate) Close() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -121,14 +101,10 @@ func (g *Gate) Close() error {
 }
 
 // Err is nil while writes succeed; otherwise it says since when they fail,
-// how often they were tried and the last failure, for readiness.
+// how often they failed and the last failure, for readiness.
 func (g *Gate) Err() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.errLocked()
-}
-
-func (g *Gate) errLocked() error {
 	if g.last == nil {
 		return nil
 	}
@@ -136,7 +112,7 @@ func (g *Gate) errLocked() error {
 		ErrFailing, g.since.UTC().Format(time.RFC3339), g.attempts, g.cfg.MaxBackoff, g.last)
 }
 
-// A Ticket is one admitted write; Done records its outcome.
+// A Ticket is one admitted write; Done or Release ends it.
 type Ticket struct {
 	g     *Gate
 	probe bool
@@ -153,7 +129,7 @@ func (g *Gate) Wait() (*Ticket, error) { return g.admit(true) }
 func (g *Gate) admit(wait bool) (*Ticket, error) {
 	for {
 		g.mu.Lock()
-		if g.last == nil {
+		if g.last == nil || g.open {
 			g.mu.Unlock()
 			return &Ticket{g: g}, nil
 		}
@@ -164,9 +140,8 @@ func (g *Gate) admit(wait bool) (*Ticket, error) {
 			return &Ticket{g: g, probe: true}, nil
 		}
 		if !wait {
-			err := g.errLocked()
 			g.mu.Unlock()
-			return nil, err
+			return nil, g.Err()
 		}
 		changed, d := g.changed, g.retryAt.Sub(now)
 		if g.probing || d <= 0 {
@@ -186,8 +161,7 @@ func (g *Gate) admit(wait bool) (*Ticket, error) {
 }
 
 // Done records the outcome of the write: nil for success, an error for a
-// failure of the store. Release instead when the outcome says nothing
-// about the store. Only the first of Done and Release counts.
+// failure of the store. Only the first of Done and Release counts.
 func (t *Ticket) Done(err error) {
 	if t == nil || t.done {
 		return
@@ -200,27 +174,45 @@ func (t *Ticket) Done(err error) {
 		g.probing = false
 	}
 	if err == nil {
-		if g.last == nil && !t.probe {
-			return // the common case: nothing changes
-		}
-		if g.last != nil {
-			g.cfg.Logger.Info("writes succeed again", "failing_for", g.now().Sub(g.since).Round(time.Millisecond),
-				"failed_attempts", g.attempts)
-			g.last, g.attempts, g.backoff = nil, 0, 0
-		}
-		g.signalLocked()
-		return
+		g.succeededLocked(t.probe)
+	} else {
+		g.failedLocked(err, t.probe)
 	}
-	if g.last == nil {
-		g.since, g.backoff = g.now(), g.cfg.MinBackoff
+}
+
+func (g *Gate) succeededLocked(probe bool) {
+	now := g.now()
+	switch {
+	case g.last == nil:
+		return // the common case: nothing changes
+	case g.open && now.Sub(g.openedAt) >= g.cfg.MaxBackoff:
+		g.cfg.Logger.Info("writes succeed again", "failing_for", g.openedAt.Sub(g.since).Round(time.Millisecond),
+			"failed_attempts", g.attempts)
+		g.last, g.open, g.attempts, g.backoff = nil, false, 0, 0
+	case probe:
+		g.open, g.openedAt = true, now
+	}
+	g.signalLocked()
+}
+
+func (g *Gate) failedLocked(err error, probe bool) {
+	select {
+	case <-g.closed:
+		return // shutting down: stores closing under writers is no fault
+	default:
+	}
+	now := g.now()
+	switch {
+	case g.last == nil:
+		g.since, g.backoff = now, g.cfg.MinBackoff
 		g.cfg.Logger.Error("writes are failing; backing off and reporting not ready until they succeed",
 			"error", err, "max_backoff", g.cfg.MaxBackoff)
-	} else if t.probe {
+	case probe || g.open:
 		g.backoff = min(2*g.backoff, g.cfg.MaxBackoff)
 	}
-	g.last = err
+	g.last, g.open = err, false
 	g.attempts++
-	g.retryAt = g.now().Add(g.backoff)
+	g.retryAt = now.Add(g.backoff)
 	g.signalLocked()
 }
 
@@ -241,4 +233,50 @@ func (t *Ticket) Release() {
 func (g *Gate) signalLocked() {
 	close(g.changed)
 	g.changed = make(chan struct{})
+}
+
+// probeWhileFailing runs Probe until Close: as the gate's probe while
+// writes fail, and once more after the quiet period when the gate is
+// open, so that it recovers with nobody writing.
+func (g *Gate) probeWhileFailing() {
+	for {
+		g.mu.Lock()
+		healthy, open, changed := g.last == nil, g.open, g.changed
+		quietAt := g.openedAt.Add(g.cfg.MaxBackoff)
+		g.mu.Unlock()
+		switch {
+		case healthy:
+			select {
+			case <-changed:
+			case <-g.closed:
+				return
+			}
+		case open:
+			t := time.NewTimer(max(time.Until(quietAt), 0))
+			select {
+			case <-changed:
+				t.Stop()
+				continue
+			case <-t.C:
+			case <-g.closed:
+				t.Stop()
+				return
+			}
+			tk, err := g.Try()
+			if err != nil {
+				continue
+			}
+			tk.Done(g.cfg.Probe())
+		default:
+			tk, err := g.Wait()
+			if err != nil {
+				return // closed
+			}
+			if !tk.probe {
+				tk.Release() // reopened meanwhile
+				continue
+			}
+			tk.Done(g.cfg.Probe())
+		}
+	}
 }

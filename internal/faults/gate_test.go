@@ -102,19 +102,21 @@ func TestAFullDiskIsOneStateLoggedOnceAndRecoversByItself(t *testing.T) {
 	}
 
 	// Space returns: a waiting writer probes after the backoff and gets
-	// through, and the gate is healthy again without anyone resetting it.
+	// through, and once writes have gone a quiet period without failing
+	// the gate is healthy again without anyone resetting it.
 	disk.full.Store(false)
-	if err := publish(wait); err != nil {
-		t.Fatalf("after space returned: %v", err)
+	stored := 1
+	for deadline := time.Now().Add(10 * time.Second); g.Err() != nil; stored++ {
+		if err := publish(wait); err != nil {
+			t.Fatalf("after space returned: %v", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still failing 10s after space returned: %v", g.Err())
+		}
+		time.Sleep(time.Millisecond)
 	}
-	if err := g.Err(); err != nil {
-		t.Fatalf("still failing after a successful write: %v", err)
-	}
-	if err := publish(try); err != nil {
-		t.Fatal(err)
-	}
-	if got := count(t, l); got != 3 {
-		t.Fatalf("the log holds %d messages, want the 3 that succeeded", got)
+	if got := count(t, l); got != stored {
+		t.Fatalf("the log holds %d messages, want the %d that succeeded", got, stored)
 	}
 	if n := strings.Count(logs.String(), "writes succeed again"); n != 1 {
 		t.Fatalf("%d lines say writes recovered, want 1:\n%s", n, logs)
@@ -180,9 +182,37 @@ func TestHandlersWaitWhileWritesFail(t *testing.T) {
 		t.Fatalf("the handlers ran %d times against a failing store, more than %d: the gate should let one probe through per backoff", n, bound)
 	}
 	down.Store(false)
-	if _, err := h(message.NewMessage("m", nil)); err != nil || g.Err() != nil {
-		t.Fatalf("after the store recovered: %v, %v", err, g.Err())
+	for deadline := time.Now().Add(10 * time.Second); g.Err() != nil; time.Sleep(time.Millisecond) {
+		if _, err := h(message.NewMessage("m", nil)); err != nil {
+			t.Fatalf("after the store recovered: %v", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still failing 10s after the store recovered: %v", g.Err())
+		}
 	}
 }
 
 var errPoison = errors.New("poison")
+
+// A nearly full disk lets some writes through and fails others: that is
+// one spell, logged once, not a state that flaps with every write.
+func TestANearlyFullDiskDoesNotFlap(t *testing.T) {
+	g, logs := newTestGate(t, nil)
+	for i := range 400 {
+		tk, err := g.Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			tk.Done(syscall.ENOSPC)
+		} else {
+			tk.Done(nil)
+		}
+	}
+	if g.Err() == nil {
+		t.Fatal("healthy while every third write fails")
+	}
+	if a, b := strings.Count(logs.String(), "writes are failing"), strings.Count(logs.String(), "writes succeed again"); a != 1 || b != 0 {
+		t.Fatalf("%d failing and %d recovered lines for one spell:\n%s", a, b, logs)
+	}
+}
