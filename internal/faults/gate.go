@@ -56,17 +56,17 @@ type Gate struct {
 	cfg Config
 	now func() time.Time
 
-	mu          sync.Mutex
-	last        error // nil while healthy
-	open        bool  // in a spell, after a successful probe: every write goes through
-	since       time.Time
-	openedAt    time.Time
-	attempts    int // failed attempts in this spell
-	backoff     time.Duration
-	retryAt     time.Time
-	probing     bool
-	changed     chan struct{} // closed and replaced when the state changes
-	closed      chan struct{}
+	mu       sync.Mutex
+	last     error // nil while healthy
+	open     bool  // in a spell, after a successful probe: every write goes through
+	since    time.Time
+	openedAt time.Time
+	attempts int // failed attempts in this spell
+	backoff  time.Duration
+	retryAt  time.Time
+	probing  bool
+	changed  chan struct{} // closed and replaced when the state changes
+	closed   chan struct{}
 }
 
 // New returns a healthy gate.
