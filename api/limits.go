@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"net/netip"
 	"sync"
@@ -19,17 +20,11 @@ const (
 )
 
 var (
-	// errTooManyRequests: this client has too many requests in flight.
-	errTooManyRequests = &requestError{kind: errBusyClient,
-		detail: "this client has too many requests in progress; wait for some to finish"}
-	errBusyClient = errorString("too many requests from one client")
+	// errBusyClient: this client has too many requests in progress.
+	errBusyClient = errors.New("too many requests from one client")
 	// errHoldersFull: every slot for a held-open request is taken.
-	errHoldersFull = errorString("too many requests held open")
+	errHoldersFull = errors.New("too many requests held open")
 )
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
 
 // clientGate counts the requests each client address has in flight.
 // Safe for concurrent use.
@@ -68,7 +63,7 @@ func (s *server) limitClient(c *gin.Context) {
 		a = ap.Addr().Unmap()
 	}
 	if !s.inFlight.enter(a) {
-		s.fail(c, errTooManyRequests)
+		s.fail(c, errBusyClient)
 		return
 	}
 	defer s.inFlight.leave(a)

@@ -81,7 +81,7 @@ func problemFor(err error) problem {
 	case errors.Is(err, errNoMethod):
 		status, slug, detail = http.StatusMethodNotAllowed, "method-not-allowed", "this path does not accept this method; the Allow header lists those it does"
 	case errors.Is(err, errBusyClient):
-		status, slug, detail = http.StatusTooManyRequests, "too-many-requests", "this client has too many requests in progress"
+		status, slug, detail = http.StatusTooManyRequests, "too-many-requests", "this client has too many requests in progress; wait for some to finish"
 	case errors.Is(err, errHoldersFull):
 		status, slug, detail = http.StatusServiceUnavailable, "busy", "too many requests are waiting for orders right now; retry shortly, or ask without ?wait"
 	case errors.Is(err, errJobRunning):
