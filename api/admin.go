@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -45,15 +46,28 @@ type rebuildJSON struct {
 	TookSeconds float64 `json:"took_seconds"`
 }
 
-// replay is POST /admin/replay: rebuild every view from the log, then swap.
+// replay is POST /admin/replay: start rebuilding every view from the log
+// as a job, and answer 202 with the job at once; GET /admin/jobs/{id}
+// follows it. A replay while one runs is a 409 naming the running job.
 func (s *server) replay(c *gin.Context) {
-	st, err := s.cfg.Admin.Replay(c.Request.Context())
-	if err != nil {
-		s.fail(c, err)
+	jb, started := s.jobs.start("replay")
+	c.Header("Location", "/admin/jobs/"+jb.id)
+	if !started {
+		s.fail(c, &requestError{kind: errJobRunning, detail: "a replay is already running: follow it at /admin/jobs/" + jb.id})
 		return
 	}
-	c.JSON(http.StatusOK, rebuildJSON{Read: st.Read, Applied: st.Applied, Skipped: st.Skipped,
-		Generation: st.Generation, TookSeconds: st.Took.Seconds()})
+	go s.runReplay(s.cfg.JobContext, jb)
+	c.JSON(http.StatusAccepted, jb.view(time.Now()))
+}
+
+// job is GET /admin/jobs/:id.
+func (s *server) job(c *gin.Context) {
+	jb, ok := s.jobs.get(c.Param("id"))
+	if !ok {
+		s.fail(c, errNoJob)
+		return
+	}
+	c.JSON(http.StatusOK, jb.view(time.Now()))
 }
 
 // deadLetters is GET /admin/dead-letters[?limit=N].

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -23,11 +22,23 @@ const adminToken = "s3cret-admin-token-do-not-log"
 type logAdmin struct {
 	store *projections.Store
 	log   *boltlog.Log
-	gate  chan struct{} // if set, replay holds here until it is closed
+	gate  chan struct{} // if set, replay holds here before each topic
 }
 
-func (a *logAdmin) Replay(ctx context.Context) (projections.RebuildStats, error) {
-	return a.store.Rebuild(ctx, logSource{a}, codec, nil)
+func (a *logAdmin) Replay(ctx context.Context, progress projections.Progress) (projections.RebuildStats, error) {
+	return a.store.Rebuild(ctx, logSource{a}, codec, progress)
+}
+
+func (a *logAdmin) LogSize(ctx context.Context) (int64, error) {
+	var n int64
+	for _, topic := range codec.Topics().Events() {
+		c, err := a.log.Count(topic)
+		if err != nil {
+			return 0, err
+		}
+		n += int64(c)
+	}
+	return n, nil
 }
 
 type logSource struct{ a *logAdmin }
@@ -100,13 +111,15 @@ func TestAdminWorksWithTheToken(t *testing.T) {
 	before := h.do("GET", "/orders/"+id, "").Body.String()
 
 	rec := h.do("POST", "/admin/replay", "", auth...)
-	if rec.Code != http.StatusOK || keys(t, rec.Body.Bytes()) != "applied,generation,read,skipped,took_seconds" {
+	if rec.Code != http.StatusAccepted {
 		t.Fatalf("replay: %d %s", rec.Code, rec.Body)
 	}
-	var st struct{ Read, Applied, Generation int }
-	decodeJSON(t, rec, &st)
-	if st.Read != 1 || st.Applied != 1 || st.Generation != 2 {
-		t.Fatalf("stats %s: the log holds only the OrderPlaced", rec.Body)
+	done := h.awaitJob(rec.Header().Get("Location"))
+	if done.State != "succeeded" || done.Result == nil {
+		t.Fatalf("replay job %+v", done)
+	}
+	if st := done.Result; st.Read != 1 || st.Applied != 1 || st.Generation != 2 {
+		t.Fatalf("stats %+v: the log holds only the OrderPlaced", st)
 	}
 	if after := h.do("GET", "/orders/"+id, "").Body.String(); after == before {
 		t.Fatal("the view was not rebuilt from the log")
@@ -141,24 +154,93 @@ func TestAdminWorksWithTheToken(t *testing.T) {
 	}
 }
 
-func TestConcurrentReplayIsAConflict(t *testing.T) {
+func TestReplayIsAJobThatReportsProgress(t *testing.T) {
 	a := &logAdmin{gate: make(chan struct{})}
 	h := newHarness(t, withAdmin(a))
-	results := make(chan *httptest.ResponseRecorder, 2)
-	for range 2 {
-		go func() { results <- h.do("POST", "/admin/replay", "", "Authorization", "Bearer "+adminToken) }()
+	auth := []string{"Authorization", "Bearer " + adminToken}
+	for range 3 {
+		h.order(2)
 	}
-	// One replay holds its rebuild open at the gate; the other is refused.
-	var refused *httptest.ResponseRecorder
-	select {
-	case refused = <-results:
-	case <-time.After(10 * time.Second):
-		close(a.gate)
-		t.Fatal("neither replay was refused")
+	rec := h.do("POST", "/admin/replay", "", auth...)
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("replay: %d %s", rec.Code, rec.Body)
 	}
+	loc := rec.Header().Get("Location")
+	if !strings.HasPrefix(loc, "/admin/jobs/") {
+		t.Fatalf("Location %q", loc)
+	}
+	var first jobJSON
+	decodeJSON(t, rec, &first)
+	if first.State != "running" || first.Kind != "replay" || "/admin/jobs/"+first.ID != loc {
+		t.Fatalf("202 body %s", rec.Body)
+	}
+
+	// The orders topic comes first; let only it through.
+	a.gate <- struct{}{}
+	var mid jobJSON
+	eventually(t, "the job reports the orders topic read", func() bool {
+		mid = h.getJob(loc)
+		return mid.Progress.EventsRead == 3
+	})
+	if mid.State != "running" || mid.Progress.EventsTotal == nil || *mid.Progress.EventsTotal != 3 ||
+		mid.Progress.RatePerSecond <= 0 || mid.Progress.ETASeconds == nil {
+		t.Fatalf("progress while running: %+v", mid)
+	}
+
+	again := h.do("POST", "/admin/replay", "", auth...)
+	if p := assertProblem(t, again, http.StatusConflict); !strings.Contains(p.Detail, loc) || again.Header().Get("Location") != loc {
+		t.Fatalf("a second replay while one runs: %+v, Location %q", p, again.Header().Get("Location"))
+	}
+
 	close(a.gate)
-	assertProblem(t, refused, http.StatusConflict)
-	if rec := <-results; rec.Code != http.StatusOK {
-		t.Fatalf("the replay holding the rebuild: %d %s", rec.Code, rec.Body)
+	done := h.awaitJob(loc)
+	if done.State != "succeeded" || done.Result == nil || done.Result.Read != 3 || done.FinishedAt == nil || done.Progress.ETASeconds != nil {
+		t.Fatalf("finished job %+v", done)
+	}
+	if rec := h.do("POST", "/admin/replay", "", auth...); rec.Code != http.StatusAccepted {
+		t.Fatalf("a replay after the first finished: %d %s", rec.Code, rec.Body)
+	} else {
+		h.awaitJob(rec.Header().Get("Location"))
+	}
+}
+
+func TestAFailedReplayJobSaysWhy(t *testing.T) {
+	h := newHarness(t, withAdmin(&logAdmin{}))
+	auth := []string{"Authorization", "Bearer " + adminToken}
+	h.log.Close() // a real failure: the log cannot be read
+	rec := h.do("POST", "/admin/replay", "", auth...)
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("replay: %d %s", rec.Code, rec.Body)
+	}
+	done := h.awaitJob(rec.Header().Get("Location"))
+	if done.State != "failed" || done.Error == nil || done.Error.Status != http.StatusInternalServerError || done.Result != nil {
+		t.Fatalf("failed job %+v", done)
+	}
+	assertProblem(t, h.do("GET", "/admin/jobs/no-such-job", "", auth...), http.StatusNotFound)
+	assertProblem(t, h.do("GET", rec.Header().Get("Location"), ""), http.StatusUnauthorized)
+}
+
+func (h *harness) getJob(loc string) jobJSON {
+	h.t.Helper()
+	rec := h.do("GET", loc, "", "Authorization", "Bearer "+adminToken)
+	if rec.Code != http.StatusOK {
+		h.t.Fatalf("GET %s: %d %s", loc, rec.Code, rec.Body)
+	}
+	var j jobJSON
+	decodeJSON(h.t, rec, &j)
+	return j
+}
+
+// awaitJob polls the job at loc until it is no longer running.
+func (h *harness) awaitJob(loc string) jobJSON {
+	h.t.Helper()
+	var j jobJSON
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if j = h.getJob(loc); j.State != "running" {
+			return j
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("job %s still running after 30s: %+v", loc, j)
+		}
 	}
 }

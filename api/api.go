@@ -22,10 +22,12 @@ import (
 // DefaultMaxBodyBytes bounds a request body unless configured otherwise.
 const DefaultMaxBodyBytes = 16 << 10
 
-// Admin is what the operator endpoints need. Replay may take a while; it is
-// cancelled if the client goes away.
+// Admin is what the operator endpoints need. Replay may take a while: it
+// runs as a job, told its progress, under Config.JobContext.
 type Admin interface {
-	Replay(ctx context.Context) (projections.RebuildStats, error)
+	Replay(ctx context.Context, progress projections.Progress) (projections.RebuildStats, error)
+	// LogSize is how many events the replayed topics hold, for an ETA.
+	LogSize(ctx context.Context) (int64, error)
 	DeadLetters(ctx context.Context, limit int) ([]deadletter.Letter, error)
 	Redrive(ctx context.Context) (int, error)
 }
@@ -48,8 +50,17 @@ type Config struct {
 	// itself; the Location of a placed order points under it. Empty: the
 	// Location is relative, on this node.
 	PublicQueryURL string
+	// JobContext bounds long admin work (replay) that outlives its
+	// request: cancel it when the server stops (Background if nil).
+	JobContext context.Context
 	// MaxBodyBytes bounds request bodies (DefaultMaxBodyBytes if 0).
 	MaxBodyBytes int64
+	// MaxInFlightPerClient bounds the requests one client address has in
+	// progress; more get 429 (DefaultMaxInFlightPerClient if 0).
+	MaxInFlightPerClient int
+	// MaxHolders bounds the requests held open at once, such as those
+	// waiting for an order; more get 503 (DefaultMaxHolders if 0).
+	MaxHolders int
 	// Logger receives one line per request and every unexpected error
 	// (slog.Default() if nil).
 	Logger *slog.Logger
@@ -61,6 +72,15 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.MaxInFlightPerClient == 0 {
+		c.MaxInFlightPerClient = DefaultMaxInFlightPerClient
+	}
+	if c.MaxHolders == 0 {
+		c.MaxHolders = DefaultMaxHolders
+	}
+	if c.JobContext == nil {
+		c.JobContext = context.Background()
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -75,6 +95,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, errors.New("api: MaxBodyBytes must not be negative"))
+	}
+	if c.MaxInFlightPerClient < 0 || c.MaxHolders < 0 {
+		errs = append(errs, errors.New("api: MaxInFlightPerClient and MaxHolders must not be negative"))
 	}
 	if q := c.Queries; q != nil && (q.GetOrder == nil || q.ListOrders == nil || q.CheeseReport == nil) {
 		errs = append(errs, errors.New("api: Queries must have every handler set"))
@@ -104,6 +127,12 @@ type server struct {
 	token   tokenDigest
 	// openAPIDoc describes the routes this node serves, no others.
 	openAPIDoc []byte
+	// inFlight counts requests per client; holders has a slot per
+	// request held open.
+	inFlight *clientGate
+	holders  chan struct{}
+	held     prometheus.Gauge
+	jobs     jobs
 }
 
 // NewHandler validates cfg and returns the HTTP handler. It puts gin in
@@ -127,7 +156,11 @@ func newEngine(cfg Config) (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, log: cfg.Logger, metrics: m, token: digestToken(cfg.AdminToken)}
+	s := &server{cfg: cfg, log: cfg.Logger, metrics: m, token: digestToken(cfg.AdminToken),
+		inFlight: &clientGate{max: cfg.MaxInFlightPerClient}, holders: make(chan struct{}, cfg.MaxHolders)}
+	if s.held, err = newHeldGauge(cfg.Registry); err != nil {
+		return nil, err
+	}
 
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
@@ -141,7 +174,7 @@ func newEngine(cfg Config) (*gin.Engine, error) {
 	if err := e.SetTrustedProxies(nil); err != nil {
 		return nil, err
 	}
-	e.Use(s.observe, s.measure, s.recover)
+	e.Use(s.observe, s.measure, s.recover, s.limitClient)
 	e.NoRoute(s.noRoute)
 	e.NoMethod(s.noMethod)
 	s.routes(e)
@@ -171,6 +204,7 @@ func (s *server) routes(e *gin.Engine) {
 	if s.cfg.adminEnabled() {
 		admin := e.Group("/admin", s.requireAdmin)
 		admin.POST("/replay", s.replay)
+		admin.GET("/jobs/:id", s.job)
 		admin.GET("/dead-letters", s.deadLetters)
 		admin.POST("/dead-letters/redrive", s.redrive)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/boltlog"
+	"github.com/pizzeria/pizzeria/internal/boltstore"
 	"github.com/pizzeria/pizzeria/projections"
 	"github.com/pizzeria/pizzeria/query"
 )
@@ -55,10 +56,15 @@ func newHarness(tb testing.TB, opts ...func(*harness, *Config)) *harness {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
+	keys, err := boltstore.OpenKeys(filepath.Join(dir, "idempotency.db"), 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { keys.Close() })
 	h := &harness{t: tb, log: log, logPath: logPath, store: store, logs: &testkit.Buffer{}, reg: prometheus.NewRegistry()}
 	q := query.New(store, store.Notifier())
 	cfg := Config{
-		PlaceOrder: command.NewPlaceOrderHandler(log.Publisher(), codec, 0),
+		PlaceOrder: command.NewPlaceOrderHandler(log.Publisher(), codec, 0).RememberKeys(keys),
 		Queries:    &q,
 		Logger:     slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Registry:   h.reg,

@@ -186,6 +186,8 @@ func exchanges() []exchange {
 		{method: "POST", target: "/admin/dead-letters/redrive", headers: auth, ok: true},
 		{method: "POST", target: "/admin/replay", headers: auth, ok: true},
 		{method: "POST", target: "/admin/replay", headers: []string{"Authorization", "Bearer wrong"}},
+		{method: "GET", target: "/admin/jobs/{job}", headers: auth, ok: true},
+		{method: "GET", target: "/admin/jobs/no-such-job", headers: auth},
 	}
 }
 
@@ -211,8 +213,9 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 				t.Fatal(err)
 			}
 			succeeded := map[string]bool{}
+			job := "none" // the job the last replay started, from its Location
 			for _, x := range exchanges() {
-				target := strings.ReplaceAll(x.target, "{id}", id)
+				target := strings.ReplaceAll(strings.ReplaceAll(x.target, "{id}", id), "{job}", job)
 				req := httptest.NewRequest(x.method, target, strings.NewReader(x.body))
 				for i := 0; i+1 < len(x.headers); i += 2 {
 					req.Header.Set(x.headers[i], x.headers[i+1])
@@ -225,7 +228,9 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 					}
 					continue
 				}
-				validate(t, h, x, req, route, params, succeeded)
+				if loc := validate(t, h, x, req, route, params, succeeded); strings.HasPrefix(loc, "/admin/jobs/") {
+					job = strings.TrimPrefix(loc, "/admin/jobs/")
+				}
 			}
 			for _, op := range documented(t, served.Body.Bytes()) {
 				if !succeeded[op] {
@@ -236,7 +241,9 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 	}
 }
 
-func validate(t *testing.T, h *harness, x exchange, req *http.Request, route *routers.Route, params map[string]string, succeeded map[string]bool) {
+// validate runs one exchange and checks it against the document; it
+// returns the response's Location, if any.
+func validate(t *testing.T, h *harness, x exchange, req *http.Request, route *routers.Route, params map[string]string, succeeded map[string]bool) string {
 	t.Helper()
 	name := x.method + " " + x.target
 	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
@@ -252,7 +259,7 @@ func validate(t *testing.T, h *harness, x exchange, req *http.Request, route *ro
 	h.handler.ServeHTTP(rec, req)
 	if success := rec.Code/100 == 2; success != x.ok {
 		t.Errorf("%s: %d %s", name, rec.Code, rec.Body)
-		return
+		return ""
 	}
 	if x.ok {
 		succeeded[routeKey(route.Method, route.Path)] = true
@@ -262,6 +269,7 @@ func validate(t *testing.T, h *harness, x exchange, req *http.Request, route *ro
 	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
 		t.Errorf("%s: the %d response breaks the document: %v\n%s", name, rec.Code, err, rec.Body)
 	}
+	return rec.Header().Get("Location")
 }
 
 // seed puts a completed order in the views and a letter on the dead-letter

@@ -61,6 +61,14 @@ func (s *server) getOrder(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if wait > 0 {
+		release, ok := s.hold()
+		if !ok {
+			s.fail(c, errHoldersFull)
+			return
+		}
+		defer release()
+	}
 	o, err := s.cfg.Queries.GetOrder.Handle(c.Request.Context(), query.GetOrder{ID: id, Wait: wait})
 	if err != nil {
 		s.fail(c, err)

@@ -45,35 +45,6 @@ func TestPlaceOrderAppendsExactlyOneEvent(t *testing.T) {
 	}
 }
 
-func TestIdempotencyKeyNamesTheSameOrder(t *testing.T) {
-	h := newHarness(t)
-	post := func(count string) (string, int) {
-		rec := h.do("POST", "/orders", `{"count":`+count+`}`, "Content-Type", "application/json", "Idempotency-Key", "retry-me-42")
-		var p struct {
-			OrderID string `json:"order_id"`
-		}
-		decodeJSON(t, rec, &p)
-		return p.OrderID, rec.Code
-	}
-	first, c1 := post("2")
-	again, c2 := post("2")
-	other, _ := post("3")
-	if c1 != http.StatusAccepted || c2 != http.StatusAccepted || first != again || first == "" {
-		t.Fatalf("same key and count: %s (%d) then %s (%d)", first, c1, again, c2)
-	}
-	if other == first {
-		t.Fatal("the same key with another count must name another order")
-	}
-	msgs := h.placedEvents()
-	if len(msgs) != 3 {
-		t.Fatalf("%d events, want 3", len(msgs))
-	}
-	id0, id1 := msgs[0].Metadata.Get(events.MetaEventID), msgs[1].Metadata.Get(events.MetaEventID)
-	if id0 == "" || id0 != id1 || id0 != events.OrderPlacedID(first) {
-		t.Fatalf("event ids %q and %q differ", id0, id1)
-	}
-}
-
 func TestUnavailableLogIs503AndStoresNothing(t *testing.T) {
 	h := newHarness(t)
 	h.log.Close() // a real failure: the publisher refuses once its log is closed

@@ -29,6 +29,8 @@ var (
 	errNoRoute          = errors.New("no such route")
 	errNoMethod         = errors.New("method not allowed")
 	errUnauthorized     = errors.New("unauthorized")
+	errJobRunning       = errors.New("a job is already running")
+	errNoJob            = errors.New("no such job")
 )
 
 // requestError is a client mistake found by the HTTP layer: kind says which
@@ -78,12 +80,22 @@ func problemFor(err error) problem {
 		status, slug, detail = http.StatusNotFound, "no-such-route", "there is no resource at this path; see /openapi.json for the routes"
 	case errors.Is(err, errNoMethod):
 		status, slug, detail = http.StatusMethodNotAllowed, "method-not-allowed", "this path does not accept this method; the Allow header lists those it does"
+	case errors.Is(err, errBusyClient):
+		status, slug, detail = http.StatusTooManyRequests, "too-many-requests", "this client has too many requests in progress; wait for some to finish"
+	case errors.Is(err, errHoldersFull):
+		status, slug, detail = http.StatusServiceUnavailable, "busy", "too many requests are waiting for orders right now; retry shortly, or ask without ?wait"
+	case errors.Is(err, errJobRunning):
+		status, slug, detail = http.StatusConflict, "job-running", "a job of this kind is already running"
+	case errors.Is(err, errNoJob):
+		status, slug, detail = http.StatusNotFound, "no-such-job", "no job with this id; jobs are kept in memory, the last few only, until a restart"
 	case errors.Is(err, errUnauthorized):
 		status, slug, detail = http.StatusUnauthorized, "unauthorized", "send the admin token as 'Authorization: Bearer <token>'"
 	case errors.Is(err, command.ErrInvalidCount):
 		status, slug, detail = http.StatusBadRequest, "invalid-count", err.Error()
 	case errors.Is(err, command.ErrInvalidIdempotencyKey):
 		status, slug, detail = http.StatusBadRequest, "invalid-idempotency-key", err.Error()
+	case errors.Is(err, command.ErrIdempotencyKeyReused):
+		status, slug, detail = http.StatusUnprocessableEntity, "idempotency-key-reused", err.Error()
 	case errors.Is(err, command.ErrUnavailable):
 		status, slug, detail = http.StatusServiceUnavailable, "unavailable", "the event log did not accept the order and nothing was stored; retry after a few seconds"
 	case errors.Is(err, query.ErrOrderNotFound):
@@ -114,8 +126,13 @@ func (s *server) fail(c *gin.Context, err error) {
 	p.RequestID = requestID(c)
 	if p.Status >= 500 {
 		level := slog.LevelWarn // the log or the client is having a moment
-		if p.Status == http.StatusInternalServerError {
+		switch {
+		case p.Status == http.StatusInternalServerError:
 			level = slog.LevelError
+		case errors.Is(err, command.ErrUnavailable):
+			// Failing writes are logged once per spell where they are
+			// watched, not once per refused order.
+			level = slog.LevelDebug
 		}
 		s.log.Log(c.Request.Context(), level, "request failed",
 			"request_id", p.RequestID, "route", routeOf(c), "status", p.Status, "error", err)
@@ -125,7 +142,7 @@ func (s *server) fail(c *gin.Context, err error) {
 
 func (s *server) writeProblem(c *gin.Context, p problem) {
 	switch p.Status {
-	case http.StatusServiceUnavailable:
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
 		c.Header("Retry-After", retryAfterSeconds)
 	case http.StatusUnauthorized:
 		c.Header("WWW-Authenticate", `Bearer realm="pizzeria-admin"`)

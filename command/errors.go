@@ -9,7 +9,11 @@ var (
 	ErrInvalidCount = errors.New("invalid pizza count")
 	// ErrInvalidIdempotencyKey: the Idempotency-Key header is unusable.
 	ErrInvalidIdempotencyKey = errors.New("invalid idempotency key")
-	// ErrUnavailable: the event log did not accept the event; nothing was
-	// written and the request may be retried.
+	// ErrIdempotencyKeyReused: the key was first used with a different
+	// request; nothing was stored for this one.
+	ErrIdempotencyKeyReused = errors.New("idempotency key reused with a different request")
+	// ErrUnavailable: the event log did not accept the event, so the order
+	// is not placed; the request may be retried (with the same
+	// Idempotency-Key, if it had one).
 	ErrUnavailable = errors.New("event log unavailable")
 )

@@ -38,6 +38,8 @@ type PlaceOrderHandler struct {
 	codec    *events.Codec
 	maxCount int
 	now      func() time.Time
+	keys     KeyStore // nil: keys only derive the order id
+	locks    keyLocks
 }
 
 // NewPlaceOrderHandler returns a handler accepting orders of 1..maxCount
@@ -49,10 +51,26 @@ func NewPlaceOrderHandler(pub Publisher, codec *events.Codec, maxCount int) *Pla
 	return &PlaceOrderHandler{pub: pub, codec: codec, maxCount: maxCount, now: time.Now}
 }
 
+// RememberKeys makes Idempotency-Keys last: a retry is answered from
+// keys without appending, and a key reused with another count is refused.
+// Call it before the handler is used.
+func (h *PlaceOrderHandler) RememberKeys(keys KeyStore) *PlaceOrderHandler {
+	h.keys = keys
+	return h
+}
+
 // Handle places the order. With an idempotency key the order id derives from
-// the key and the request, so a retry (to any node, across a crash) appends
-// an event with the same event id, which every consumer deduplicates; the
-// same key with a different count names a different order.
+// the key and the request, so even a retry that finds no record of the key
+// (another node, a store lost) appends an event with the same event id,
+// which every consumer deduplicates.
+//
+// With a KeyStore the key is reserved (order id, time) durably before the
+// append and marked appended after it. A retry of an appended key appends
+// nothing and gets the first answer. A retry of a key reserved but not
+// known to be appended (the first attempt failed, or the process died
+// between append and mark) appends the identical event again, which
+// consumers drop as a duplicate, and gets the same answer. Requests with
+// one key are serialised within the process.
 //
 // The append is not cancelled with ctx: once started it completes or fails
 // on its own, so a client that hangs up never leaves a half-known order.
@@ -68,6 +86,34 @@ func (h *PlaceOrderHandler) Handle(_ context.Context, cmd PlaceOrder) (Placed, e
 	if err != nil {
 		return Placed{}, err
 	}
+	if cmd.IdempotencyKey == "" || h.keys == nil {
+		return h.append(o)
+	}
+	defer h.locks.lock(cmd.IdempotencyKey)()
+	held, err := h.reserve(cmd.IdempotencyKey, o)
+	if err != nil {
+		return Placed{}, fmt.Errorf("%w: recording the idempotency key: %v", ErrUnavailable, err)
+	}
+	if held.Count != o.count {
+		return Placed{}, fmt.Errorf("%w: this key was first used for an order of %d pizzas, not %d; use a new key for a new order",
+			ErrIdempotencyKeyReused, held.Count, o.count)
+	}
+	first := order{id: held.OrderID, count: held.Count, placedAt: time.Unix(0, held.PlacedAt).UTC()}
+	if held.Appended {
+		return Placed{OrderID: first.id, PlacedAt: first.placedAt}, nil
+	}
+	placed, err := h.append(first)
+	if err != nil {
+		return Placed{}, err
+	}
+	// If this fails the order stands; a retry appends a duplicate that
+	// consumers drop, and is answered the same.
+	_ = h.markAppended(cmd.IdempotencyKey, held)
+	return placed, nil
+}
+
+// append writes o's OrderPlaced to the log.
+func (h *PlaceOrderHandler) append(o order) (Placed, error) {
 	e := o.placed()
 	msg, err := h.codec.Encode(e)
 	if err != nil {

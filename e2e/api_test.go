@@ -173,11 +173,35 @@ func (a *API) admin(ctx context.Context, timeout time.Duration, method, path str
 	return json.Unmarshal(r.Body, out)
 }
 
-// Replay rebuilds the views through POST /admin/replay.
+// Replay rebuilds the views through POST /admin/replay, which starts a
+// job, and follows the job until it ends.
 func (a *API) Replay(ctx context.Context) (string, error) {
-	var st map[string]any
-	err := a.admin(ctx, 3*time.Minute, http.MethodPost, "/admin/replay", &st)
-	return fmt.Sprint(st), err
+	auth := map[string]string{"Authorization": "Bearer " + adminToken}
+	r, err := a.do(ctx, 30*time.Second, http.MethodPost, a.views+"/admin/replay", nil, auth)
+	if err != nil {
+		return "", fmt.Errorf("POST /admin/replay: %w", err)
+	}
+	if r.Status != http.StatusAccepted {
+		return "", fmt.Errorf("POST /admin/replay: %s", r)
+	}
+	loc := r.Header.Get("Location")
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		var job struct {
+			State  string         `json:"state"`
+			Result map[string]any `json:"result"`
+			Error  map[string]any `json:"error"`
+		}
+		if err := a.admin(ctx, 30*time.Second, http.MethodGet, loc, &job); err != nil {
+			return "", err
+		}
+		switch job.State {
+		case "succeeded":
+			return fmt.Sprint(job.Result), nil
+		case "failed":
+			return "", fmt.Errorf("replay job %s failed: %v", loc, job.Error)
+		}
+	}
+	return "", fmt.Errorf("replay job %s still running after 3 minutes", loc)
 }
 
 // DeadLetters lists the pending dead letters.

@@ -19,11 +19,15 @@ type admin struct {
 	logger       *slog.Logger
 }
 
-// Replay rebuilds the views from the log while the live ones keep serving.
-func (a *admin) Replay(ctx context.Context) (projections.RebuildStats, error) {
+// Replay rebuilds the views from the log while the live ones keep serving,
+// telling progress how far it got.
+func (a *admin) Replay(ctx context.Context, progress projections.Progress) (projections.RebuildStats, error) {
 	a.logger.Info("replay started")
 	st, err := a.store.Rebuild(ctx, a.t, a.codec, func(topic string, n int) {
 		a.logger.Info("replay progress", "topic", topic, "read", n)
+		if progress != nil {
+			progress(topic, n)
+		}
 	})
 	if err != nil {
 		a.logger.Error("replay failed", "error", err)
@@ -31,6 +35,19 @@ func (a *admin) Replay(ctx context.Context) (projections.RebuildStats, error) {
 	}
 	a.logger.Info("replay done", "read", st.Read, "applied", st.Applied, "skipped", st.Skipped, "took", st.Took)
 	return st, nil
+}
+
+// LogSize is how many events the event topics hold.
+func (a *admin) LogSize(ctx context.Context) (int64, error) {
+	var n int64
+	for _, topic := range a.codec.Topics().Events() {
+		c, err := a.t.Count(ctx, topic)
+		if err != nil {
+			return 0, err
+		}
+		n += c
+	}
+	return n, nil
 }
 
 // newAdmin serves the operator's requests for the kitchen of cfg; store

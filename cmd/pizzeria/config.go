@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/pizzeria/pizzeria/api"
 	"github.com/pizzeria/pizzeria/command"
+	"github.com/pizzeria/pizzeria/internal/boltstore"
 	"github.com/pizzeria/pizzeria/internal/kafka"
 )
 
@@ -28,9 +30,13 @@ type config struct {
 	PublicQueryURL  string
 	ShutdownTimeout time.Duration
 	ReadyMaxLag     int64
-	LogLevel        string
-	LogFormat       string
-	Kafka           kafka.Config
+	// IdempotencyWindow is how long Idempotency-Keys are remembered.
+	IdempotencyWindow time.Duration
+	// MaxConnsPerClient caps the HTTP connections one address may hold.
+	MaxConnsPerClient int
+	LogLevel          string
+	LogFormat         string
+	Kafka             kafka.Config
 }
 
 // env reads the environment; tests substitute their own.
@@ -92,9 +98,15 @@ func (c *config) register(fs *pflag.FlagSet, g settingSet) {
 	add(setServing, "ready-max-lag", "PIZZERIA_READY_MAX_LAG", "events the views may lag behind the log and still be ready", func(name, usage string) {
 		fs.Int64Var(&c.ReadyMaxLag, name, 1000, usage)
 	})
+	add(setServing, "max-conns-per-client", "PIZZERIA_MAX_CONNS_PER_CLIENT", "HTTP connections one client address may hold; raise it behind a proxy", func(name, usage string) {
+		fs.IntVar(&c.MaxConnsPerClient, name, api.DefaultLimits().MaxConnsPerClient, usage)
+	})
 
 	add(setCommands, "max-count", "PIZZERIA_MAX_COUNT", "most pizzas one order may have", func(name, usage string) {
 		fs.IntVar(&c.MaxCount, name, command.DefaultMaxCount, usage)
+	})
+	add(setCommands, "idempotency-window", "PIZZERIA_IDEMPOTENCY_WINDOW", "how long an Idempotency-Key is remembered", func(name, usage string) {
+		fs.DurationVar(&c.IdempotencyWindow, name, boltstore.DefaultKeyWindow, usage)
 	})
 	add(setCommands, "public-query-url", "PIZZERIA_PUBLIC_QUERY_URL",
 		"base URL where clients read orders, for the Location header (default: relative, this node)", str(&c.PublicQueryURL, ""))
@@ -167,6 +179,12 @@ func (c *config) validate() error {
 	}
 	if c.ReadyMaxLag < 0 {
 		errs = append(errs, fmt.Errorf("--ready-max-lag %d: must not be negative", c.ReadyMaxLag))
+	}
+	if c.IdempotencyWindow <= 0 {
+		errs = append(errs, fmt.Errorf("--idempotency-window %s: want a positive duration like 24h", c.IdempotencyWindow))
+	}
+	if c.MaxConnsPerClient < 1 {
+		errs = append(errs, fmt.Errorf("--max-conns-per-client %d: want at least 1", c.MaxConnsPerClient))
 	}
 	if c.PublicQueryURL != "" {
 		if u, err := url.Parse(c.PublicQueryURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // A live rebuild (POST /admin/replay) while orders keep flowing loses
@@ -53,9 +54,10 @@ func TestLiveReplayWhileOrdersFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusConflict {
+		if resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusConflict {
 			t.Fatalf("POST /admin/replay: %s", resp.Status)
 		}
+		in.awaitJob(t, resp.Header.Get("Location"), "Bearer s3cret-token")
 	}
 	wg.Wait()
 	select {
@@ -85,5 +87,35 @@ func TestLiveReplayWhileOrdersFlow(t *testing.T) {
 	}
 	if _, got := again.do(t, "GET", "/reports/cheese", ""); string(got) != string(report) {
 		t.Fatalf("cheese report differs: %s vs %s", report, got)
+	}
+}
+
+// awaitJob polls an admin job until it is no longer running; it must
+// have succeeded.
+func (in *instance) awaitJob(t *testing.T, loc, auth string) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		req, _ := http.NewRequest("GET", in.base+loc, nil)
+		req.Header.Set("Authorization", auth)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var job struct{ State string }
+		err = json.NewDecoder(resp.Body).Decode(&job)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s %v", loc, resp.Status, err)
+		}
+		switch job.State {
+		case "succeeded":
+			return
+		case "running":
+		default:
+			t.Fatalf("replay job %s ended %q", loc, job.State)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replay job %s still running after 60s", loc)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -17,6 +18,8 @@ import (
 	"github.com/pizzeria/pizzeria/api"
 	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/events"
+	"github.com/pizzeria/pizzeria/internal/boltstore"
+	"github.com/pizzeria/pizzeria/internal/faults"
 	"github.com/pizzeria/pizzeria/projections"
 	"github.com/pizzeria/pizzeria/query"
 )
@@ -55,6 +58,8 @@ type process struct {
 	store   *projections.Store         // nil unless it serves views
 	healer  *healer                    // rebuilds lost views at start; nil unless needed
 	closers []io.Closer
+	// maxConnsPerClient caps the connections one address may hold.
+	maxConnsPerClient int
 }
 
 // Close closes stores and then the transport, in reverse order of opening.
@@ -67,7 +72,7 @@ func (p *process) Close() error {
 }
 
 func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *process, err error) {
-	p = &process{}
+	p = &process{maxConnsPerClient: cfg.MaxConnsPerClient}
 	defer func() {
 		if err != nil {
 			p.Close()
@@ -83,9 +88,16 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		return p, err
 	}
 	p.closers = append(p.closers, t)
+	// Orders are refused at once while writes fail; the kitchen waits.
+	writes := newWriteGate(cfg, t, logger)
+	p.closers = append(p.closers, writes)
+	orders := writes.Publisher(t.Publisher(), false)
+	log := t // the log itself, for what the gate does not wrap
+	t = gate(t, writes)
 	if p.kitchen, err = newKitchen(t, codec, cfg.TopicPrefix, wlog, reg, cfg.ShutdownTimeout); err != nil {
 		return p, err
 	}
+	p.kitchen.router.AddMiddleware(writes.Middleware(func(err error) bool { return !isPoison(err) }))
 	if r.manager {
 		ledger, err := openLedger(ctx, cfg, t, codec, logger)
 		if err != nil {
@@ -101,13 +113,13 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 			return p, err
 		}
 	}
-	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p, cfg.ReadyMaxLag), PublicQueryURL: cfg.PublicQueryURL}
+	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p, cfg.ReadyMaxLag, writes), PublicQueryURL: cfg.PublicQueryURL, JobContext: ctx}
 	if r.views {
 		if p.store, err = projections.Open(viewsDir(cfg)); err != nil {
 			return p, err
 		}
 		p.closers = append(p.closers, p.store)
-		if err := checkViewsMatchLog(t, p.store, viewsDir(cfg)); err != nil {
+		if err := checkViewsMatchLog(log, p.store, viewsDir(cfg)); err != nil {
 			return p, err
 		}
 		lost, err := needsHealing(ctx, p.store, t, codec.Topics())
@@ -132,7 +144,12 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		}
 	}
 	if r.commands {
-		p.place = command.NewPlaceOrderHandler(t.Publisher(), codec, cfg.MaxCount)
+		keys, err := boltstore.OpenKeys(filepath.Join(cfg.DataDir, "idempotency.db"), cfg.IdempotencyWindow)
+		if err != nil {
+			return p, err
+		}
+		p.closers = append(p.closers, keys)
+		p.place = command.NewPlaceOrderHandler(orders, codec, cfg.MaxCount).RememberKeys(keys)
 		apiCfg.PlaceOrder = p.place
 	}
 	p.handler, err = api.NewHandler(apiCfg)
@@ -178,11 +195,10 @@ func (p *process) start(ctx context.Context, addr string) (*serving, error) {
 	// Requests waiting for an order (?wait=) are released at shutdown
 	// rather than holding it up.
 	base, release := context.WithCancel(context.Background())
-	srv := &http.Server{Handler: p.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		WriteTimeout:      query.MaxWait + 15*time.Second, // ?wait= may hold an answer that long
-		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return base }}
+	limits := api.DefaultLimits()
+	limits.MaxConnsPerClient = p.maxConnsPerClient
+	guarded := api.LimitListener(ln, limits)
+	srv := api.NewServer(p.handler, limits, base)
 	srv.RegisterOnShutdown(release)
 	s := &serving{p: p, srv: srv, addr: ln.Addr().String(), failed: make(chan error, 2)}
 	go func() {
@@ -191,7 +207,7 @@ func (p *process) start(ctx context.Context, addr string) (*serving, error) {
 		}
 	}()
 	go func() {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(guarded); !errors.Is(err, http.ErrServerClosed) {
 			s.failed <- fmt.Errorf("http: %w", err)
 		}
 	}()
@@ -218,10 +234,14 @@ func topics(cfg *config) events.Topics {
 	return events.DefaultTopics().WithPrefix(cfg.TopicPrefix)
 }
 
-// readiness reports the log unreachable, or this node's consumers too far
-// behind it, in words an operator can act on.
-func readiness(t transport, p *process, maxLag int64) func(context.Context) error {
+// readiness reports writes failing (a full disk), views being rebuilt, the
+// log unreachable, or this node's consumers too far behind it, in words an
+// operator can act on.
+func readiness(t transport, p *process, maxLag int64, writes *faults.Gate) func(context.Context) error {
 	return func(ctx context.Context) error {
+		if err := writes.Err(); err != nil {
+			return fmt.Errorf("%v; orders are refused until a write succeeds", err)
+		}
 		if err := p.healer.notReady(); err != nil {
 			return err
 		}

@@ -1,0 +1,97 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"path/filepath"
+	"testing"
+
+	"github.com/pizzeria/pizzeria/internal/boltlog"
+	"github.com/pizzeria/pizzeria/internal/boltstore"
+	"github.com/pizzeria/pizzeria/internal/testkit"
+)
+
+// diesBeforeMarking is a key store whose process "dies" between the append
+// and the record that the append happened: the mark never lands.
+type diesBeforeMarking struct{ KeyStore }
+
+func (diesBeforeMarking) Replace(string, []byte) error { return errors.New("process died") }
+
+func TestAKeyOutlivesACrashBetweenAppendAndRecord(t *testing.T) {
+	ctx := context.Background()
+	l := testkit.OpenLog(t, boltlog.Config{})
+	keys, err := boltstore.OpenKeys(filepath.Join(t.TempDir(), "idempotency.db"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keys.Close()
+	cmd := PlaceOrder{Count: 3, IdempotencyKey: "crash-me"}
+
+	first, err := NewPlaceOrderHandler(l.Publisher(), codec, 0).RememberKeys(diesBeforeMarking{keys}).Handle(ctx, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After the restart the retry does not know whether the append landed.
+	h := NewPlaceOrderHandler(l.Publisher(), codec, 0).RememberKeys(keys)
+	retry, err := h.Handle(ctx, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if retry != first {
+		t.Fatalf("the retry answered %+v, the first %+v", retry, first)
+	}
+	msgs := readTopic(t, l, "orders")
+	if len(msgs) != 2 {
+		t.Fatalf("%d OrderPlaced records, want the original and one identical re-append", len(msgs))
+	}
+	a, b := msgs[0], msgs[1]
+	if a.UUID != b.UUID || string(a.Payload) != string(b.Payload) || !sameMetadata(a.Metadata, b.Metadata) {
+		t.Fatalf("the re-append differs from the original, so consumers could not drop it:\n%v %s\n%v %s", a.Metadata, a.Payload, b.Metadata, b.Payload)
+	}
+	// Now the key is known to be appended: further retries append nothing.
+	again, err := h.Handle(ctx, cmd)
+	if err != nil || again != first {
+		t.Fatalf("a later retry: %+v, %v", again, err)
+	}
+	if n := len(readTopic(t, l, "orders")); n != 2 {
+		t.Fatalf("%d records after a retry of an appended key, want 2", n)
+	}
+	if _, err := h.Handle(ctx, PlaceOrder{Count: 4, IdempotencyKey: "crash-me"}); !errors.Is(err, ErrIdempotencyKeyReused) {
+		t.Fatalf("another count with the key: %v, want ErrIdempotencyKeyReused", err)
+	}
+}
+
+// sameMetadata compares what a consumer reads, not where it was read from.
+func sameMetadata(a, b map[string]string) bool {
+	strip := func(m map[string]string) map[string]string {
+		m = maps.Clone(m)
+		delete(m, "received_partition")
+		delete(m, "received_offset")
+		return m
+	}
+	return maps.Equal(strip(a), strip(b))
+}
+
+func TestAFailedAppendLeavesTheKeyRetriable(t *testing.T) {
+	ctx := context.Background()
+	l := testkit.OpenLog(t, boltlog.Config{})
+	keys, err := boltstore.OpenKeys(filepath.Join(t.TempDir(), "idempotency.db"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keys.Close()
+	down := testkit.OpenLog(t, boltlog.Config{})
+	down.Close()
+	cmd := PlaceOrder{Count: 2, IdempotencyKey: "log-was-down"}
+	if _, err := NewPlaceOrderHandler(down.Publisher(), codec, 0).RememberKeys(keys).Handle(ctx, cmd); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("append to a closed log: %v, want ErrUnavailable", err)
+	}
+	placed, err := NewPlaceOrderHandler(l.Publisher(), codec, 0).RememberKeys(keys).Handle(ctx, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msgs := readTopic(t, l, "orders"); len(msgs) != 1 || decodeAll(t, "orders", msgs)[0].OrderID() != placed.OrderID {
+		t.Fatalf("the retry after a failed append stored %d events, want its one order", len(msgs))
+	}
+}
