@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/pizzeria/pizzeria/internal/deadletter"
 )
 
 const (
@@ -87,7 +85,7 @@ func (s *server) deadLetters(c *gin.Context) {
 		return
 	}
 	if letters == nil {
-		letters = []deadletter.Letter{}
+		letters = []DeadLetter{}
 	}
 	c.JSON(http.StatusOK, gin.H{"dead_letters": letters})
 }

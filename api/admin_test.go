@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,7 +12,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/pizzeria/pizzeria/internal/boltlog"
-	"github.com/pizzeria/pizzeria/internal/deadletter"
 	"github.com/pizzeria/pizzeria/projections"
 )
 
@@ -25,8 +25,12 @@ type logAdmin struct {
 	gate  chan struct{} // if set, replay holds here before each topic
 }
 
-func (a *logAdmin) Replay(ctx context.Context, progress projections.Progress) (projections.RebuildStats, error) {
-	return a.store.Rebuild(ctx, logSource{a}, codec, progress)
+func (a *logAdmin) Replay(ctx context.Context, progress ReplayProgress) (ReplayStats, error) {
+	st, err := a.store.Rebuild(ctx, logSource{a}, codec, projections.Progress(progress))
+	if errors.Is(err, projections.ErrRebuildInProgress) {
+		err = fmt.Errorf("%w: %w", ErrReplayRunning, err)
+	}
+	return ReplayStats(st), err
 }
 
 func (a *logAdmin) LogSize(ctx context.Context) (int64, error) {
@@ -50,15 +54,15 @@ func (s logSource) ReadAll(ctx context.Context, topic string, fn func(*message.M
 	return s.a.log.ReadAll(ctx, topic, fn)
 }
 
-func (a *logAdmin) DeadLetters(ctx context.Context, limit int) ([]deadletter.Letter, error) {
+func (a *logAdmin) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error) {
 	topic := codec.Topics().DeadLetters
-	var out []deadletter.Letter
+	var out []DeadLetter
 	off := 0
 	err := a.log.ReadAll(ctx, topic, func(m *message.Message) error {
 		if off++; off > limit {
 			return nil
 		}
-		out = append(out, deadletter.Letter{Position: fmt.Sprintf("0/%d", off-1), SourceTopic: m.Metadata.Get("source_topic"),
+		out = append(out, DeadLetter{Position: fmt.Sprintf("0/%d", off-1), SourceTopic: m.Metadata.Get("source_topic"),
 			Reason: m.Metadata.Get("reason"), Payload: string(m.Payload), Size: len(m.Payload)})
 		return nil
 	})
@@ -137,7 +141,7 @@ func TestAdminWorksWithTheToken(t *testing.T) {
 	}
 	rec = h.do("GET", "/admin/dead-letters?limit=5", "", auth...)
 	var letters struct {
-		DeadLetters []deadletter.Letter `json:"dead_letters"`
+		DeadLetters []DeadLetter `json:"dead_letters"`
 	}
 	decodeJSON(t, rec, &letters)
 	if len(letters.DeadLetters) != 1 || letters.DeadLetters[0].Reason != "undecodable" {

@@ -14,8 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pizzeria/pizzeria/command"
-	"github.com/pizzeria/pizzeria/internal/deadletter"
-	"github.com/pizzeria/pizzeria/projections"
 	"github.com/pizzeria/pizzeria/query"
 )
 
@@ -25,10 +23,10 @@ const DefaultMaxBodyBytes = 16 << 10
 // Admin is what the operator endpoints need. Replay may take a while: it
 // runs as a job, told its progress, under Config.JobContext.
 type Admin interface {
-	Replay(ctx context.Context, progress projections.Progress) (projections.RebuildStats, error)
+	Replay(ctx context.Context, progress ReplayProgress) (ReplayStats, error)
 	// LogSize is how many events the replayed topics hold, for an ETA.
 	LogSize(ctx context.Context) (int64, error)
-	DeadLetters(ctx context.Context, limit int) ([]deadletter.Letter, error)
+	DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error)
 	Redrive(ctx context.Context) (int, error)
 }
 

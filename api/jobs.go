@@ -75,7 +75,7 @@ func (j *jobs) finish(jb *job, result *rebuildJSON, failure *problem) {
 	j.mu.Unlock()
 }
 
-// progress is the projections.Progress that records the job's progress.
+// progress is the ReplayProgress that records the job's progress.
 func (jb *job) progress(topic string, read int) {
 	jb.mu.Lock()
 	defer jb.mu.Unlock()

@@ -11,7 +11,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/pizzeria/pizzeria/command"
-	"github.com/pizzeria/pizzeria/projections"
 	"github.com/pizzeria/pizzeria/query"
 )
 
@@ -102,10 +101,10 @@ func problemFor(err error) problem {
 		status, slug, detail = http.StatusNotFound, "order-not-found", "no order with this id has been seen; a new order appears within moments of being placed"
 	case errors.Is(err, query.ErrInvalidCursor):
 		status, slug, detail = http.StatusBadRequest, "invalid-cursor", "the cursor is not one this service issued; start again without a cursor"
-	case errors.Is(err, projections.ErrRebuildInProgress):
+	case errors.Is(err, ErrReplayRunning):
 		status, slug, detail = http.StatusConflict, "rebuild-in-progress", "a rebuild is already running; wait for it to finish"
-	case errors.Is(err, projections.ErrEmptyLog):
-		status, slug, detail = http.StatusConflict, "empty-log", "the log holds no events but the views hold orders, so the rebuild was refused and the views left as they were; check the node's topic prefix and broker"
+	case errors.Is(err, ErrReplayRefused):
+		status, slug, detail = http.StatusConflict, "empty-log", "the log holds fewer events than the views were built from, so the rebuild was refused and the views left as they were; check the node's topic prefix and broker"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		status, slug, detail = http.StatusServiceUnavailable, "timeout", "the request was cancelled or ran out of time; retry"
 	default:

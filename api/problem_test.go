@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/pizzeria/pizzeria/command"
-	"github.com/pizzeria/pizzeria/projections"
 	"github.com/pizzeria/pizzeria/query"
 )
 
@@ -24,8 +23,8 @@ func TestProblemFor(t *testing.T) {
 		{fmt.Errorf("%w: dial tcp: refused", command.ErrUnavailable), http.StatusServiceUnavailable},
 		{query.ErrOrderNotFound, http.StatusNotFound},
 		{query.ErrInvalidCursor, http.StatusBadRequest},
-		{projections.ErrRebuildInProgress, http.StatusConflict},
-		{projections.ErrEmptyLog, http.StatusConflict},
+		{ErrReplayRunning, http.StatusConflict},
+		{ErrReplayRefused, http.StatusConflict},
 		{errors.New("bbolt: /var/lib/secret/views.db: disk full"), http.StatusInternalServerError},
 	}
 	for _, tc := range cases {

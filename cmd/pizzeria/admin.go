@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 
+	"github.com/pizzeria/pizzeria/api"
 	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/deadletter"
 	"github.com/pizzeria/pizzeria/projections"
@@ -83,4 +86,28 @@ func (a *admin) Redrive(ctx context.Context) (int, error) {
 	}
 	defer sub.Close()
 	return deadletter.Redrive(ctx, sub, a.t.Publisher(), topic, pending)
+}
+
+// apiAdmin is the admin as the HTTP layer sees it: its own types and
+// errors, so that api/ depends on no store.
+type apiAdmin struct{ *admin }
+
+func (a apiAdmin) Replay(ctx context.Context, progress api.ReplayProgress) (api.ReplayStats, error) {
+	st, err := a.admin.Replay(ctx, projections.Progress(progress))
+	switch {
+	case errors.Is(err, projections.ErrRebuildInProgress):
+		err = fmt.Errorf("%w: %w", api.ErrReplayRunning, err)
+	case errors.Is(err, projections.ErrEmptyLog), errors.Is(err, errLogShorter):
+		err = fmt.Errorf("%w: %w", api.ErrReplayRefused, err)
+	}
+	return api.ReplayStats(st), err
+}
+
+func (a apiAdmin) DeadLetters(ctx context.Context, limit int) ([]api.DeadLetter, error) {
+	letters, err := a.admin.DeadLetters(ctx, limit)
+	out := make([]api.DeadLetter, len(letters))
+	for i, l := range letters {
+		out[i] = api.DeadLetter(l)
+	}
+	return out, err
 }

@@ -140,7 +140,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		q := query.New(p.store, p.store.Notifier())
 		apiCfg.Queries = &q
 		if cfg.AdminToken != "" {
-			apiCfg.Admin, apiCfg.AdminToken = newAdmin(cfg, t, codec, p.store, logger), cfg.AdminToken
+			apiCfg.Admin, apiCfg.AdminToken = apiAdmin{newAdmin(cfg, t, codec, p.store, logger)}, cfg.AdminToken
 		}
 	}
 	if r.commands {
