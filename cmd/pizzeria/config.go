@@ -65,6 +65,7 @@ func (c *config) register(fs *flag.FlagSet, getenv env) {
 	var brokers, mechanism string
 	str(&brokers, "kafka-brokers", "PIZZERIA_KAFKA_BROKERS", "127.0.0.1:9092", "comma-separated Kafka bootstrap servers")
 	str(&mechanism, "kafka-sasl-mechanism", "PIZZERIA_KAFKA_SASL_MECHANISM", "", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty for none")
+	str(&c.Kafka.InstanceID, "kafka-instance-id", "PIZZERIA_KAFKA_INSTANCE_ID", "", "static consumer-group member id, unique per process; a restart with the same id keeps its partitions")
 	str(&c.Kafka.SASL.User, "kafka-sasl-user", "PIZZERIA_KAFKA_SASL_USER", "", "SASL user")
 	str(&c.Kafka.SASL.Password, "kafka-sasl-password", "PIZZERIA_KAFKA_SASL_PASSWORD", "", "SASL password (prefer the environment variable)")
 	str(&c.Kafka.TLS.CAFile, "kafka-tls-ca", "PIZZERIA_KAFKA_TLS_CA", "", "CA bundle for the brokers' certificates (implies TLS)")

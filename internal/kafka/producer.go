@@ -18,12 +18,12 @@ type batchProducer struct {
 	m        marshaler
 }
 
-func newBatchProducer(brokers []string, sc *sarama.Config) (*batchProducer, error) {
+func newBatchProducer(brokers []string, sc *sarama.Config, m marshaler) (*batchProducer, error) {
 	p, err := sarama.NewSyncProducer(brokers, sc)
 	if err != nil {
 		return nil, err
 	}
-	return &batchProducer{producer: p}, nil
+	return &batchProducer{producer: p, m: m}, nil
 }
 
 // Publish implements message.Publisher.

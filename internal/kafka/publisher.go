@@ -33,7 +33,7 @@ func NewPublisher(cfg Config) (message.Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub, err := newBatchProducer(cfg.Brokers, sc)
+	pub, err := newBatchProducer(cfg.Brokers, sc, newMarshaler(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("kafka: publisher for %s: %w", cfg, err)
 	}
