@@ -55,9 +55,10 @@ type Config struct {
 	// They never travel as record headers.
 	PartitionMetadata string
 	OffsetMetadata    string
-	// Window is how many messages of one partition a subscriber hands out
-	// beyond the first one not yet acked. 1 gives one message in flight per
-	// partition and delivery in offset order.
+	// Window bounds the messages of one partition a subscriber has handed
+	// out: only the Window offsets starting at the first message not yet
+	// acked are eligible, so at most Window are in flight. 1 gives one
+	// message in flight per partition and delivery in offset order.
 	Window int
 	// CommitInterval is how often a subscriber commits the acked prefixes of
 	// its partitions. It also commits when partitions are revoked and when

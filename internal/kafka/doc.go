@@ -16,9 +16,9 @@
 //
 // # The model: commit the longest acked prefix
 //
-// A subscription hands out up to Config.Window messages of a partition
-// beyond the first one not yet acked (512 by default), in offset order, and
-// watermill's router handles them concurrently. A partition's committed
+// A subscription hands out, in offset order, the messages of a partition
+// that lie within Config.Window (512 by default) of its first message not
+// yet acked, and watermill's router handles them concurrently. A partition's committed
 // offset is the end of its longest fully-acked prefix, the model of
 // Confluent's parallel consumer: a message acked early is remembered until
 // every message before it is acked too. Commits are grouped, one request for
