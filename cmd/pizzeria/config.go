@@ -121,6 +121,7 @@ func (c *config) registerKafka(fs *pflag.FlagSet, add func(settingSet, string, s
 	add(setEventLog, "kafka-brokers", "PIZZERIA_KAFKA_BROKERS", "comma-separated Kafka bootstrap servers", func(name, usage string) {
 		fs.StringSliceVar(&k.Brokers, name, []string{"127.0.0.1:9092"}, usage)
 	})
+	add(setEventLog, "kafka-instance-id", "PIZZERIA_KAFKA_INSTANCE_ID", "static consumer-group member id, unique per process; a restart with the same id keeps its partitions", str(&k.InstanceID, ""))
 	add(setEventLog, "kafka-sasl-mechanism", "PIZZERIA_KAFKA_SASL_MECHANISM", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty for none", str(&k.SASL.Mechanism, ""))
 	add(setEventLog, "kafka-sasl-user", "PIZZERIA_KAFKA_SASL_USER", "SASL user", str(&k.SASL.User, ""))
 	add(setEventLog, "kafka-sasl-password", "PIZZERIA_KAFKA_SASL_PASSWORD", "SASL password (prefer the environment variable)", str(&k.SASL.Password, ""))

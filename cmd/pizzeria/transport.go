@@ -65,6 +65,8 @@ func openTransport(ctx context.Context, cfg *config, logger watermill.LoggerAdap
 	}
 	kc := cfg.Kafka
 	kc.Logger = logger
+	kc.PartitionKey = func(msg *message.Message) string { return msg.Metadata.Get(events.MetaCorrelationID) }
+	kc.PartitionMetadata, kc.OffsetMetadata = events.MetaReceivedPartition, events.MetaReceivedOffset
 	for attempt := 1; ; attempt++ {
 		t, err := connectKafka(ctx, kc, topics)
 		if err == nil {

@@ -11,8 +11,6 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/twmb/franz-go/pkg/kfake"
-
-	"github.com/pizzeria/pizzeria/events"
 )
 
 func partitionCount(t *testing.T, cfg Config, topic string) int {
@@ -100,7 +98,7 @@ func TestCountLagAndReadAll(t *testing.T) {
 	seen := map[string]bool{}
 	for _, msg := range got {
 		p := partitionOf(t, msg)
-		off, err := strconv.ParseInt(msg.Metadata.Get(events.MetaReceivedOffset), 10, 64)
+		off, err := strconv.ParseInt(msg.Metadata.Get(DefaultOffsetMetadata), 10, 64)
 		if err != nil {
 			t.Fatalf("received_offset: %v", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
 )
 
 // SASL mechanisms Config.SASL.Mechanism accepts. The empty mechanism means no
@@ -23,6 +24,10 @@ const (
 	DefaultPartitions        = 6
 	DefaultReplicationFactor = 1
 	DefaultPublishTimeout    = 5 * time.Second
+	DefaultWindow            = 512
+	DefaultCommitInterval    = 200 * time.Millisecond
+	DefaultPartitionMetadata = "received_partition"
+	DefaultOffsetMetadata    = "received_offset"
 )
 
 // Config says how to reach a Kafka cluster and how to create topics on it.
@@ -41,6 +46,30 @@ type Config struct {
 	PublishTimeout time.Duration
 	SASL           SASLConfig
 	TLS            TLSConfig
+	// PartitionKey returns the record key of an outgoing message. Records
+	// with the same key land on the same partition and keep their order;
+	// nil, or an empty key, spreads messages over the partitions.
+	PartitionKey func(*message.Message) string
+	// PartitionMetadata and OffsetMetadata name the metadata in which a
+	// received message carries the partition and offset it was read from.
+	// They never travel as record headers.
+	PartitionMetadata string
+	OffsetMetadata    string
+	// Window bounds the messages of one partition a subscriber has handed
+	// out: only the Window offsets starting at the first message not yet
+	// acked are eligible, so at most Window are in flight. 1 gives one
+	// message in flight per partition and delivery in offset order.
+	Window int
+	// CommitInterval is how often a subscriber commits the acked prefixes of
+	// its partitions. It also commits when partitions are revoked and when
+	// it closes.
+	CommitInterval time.Duration
+	// InstanceID, when set, makes subscribers static members of their
+	// consumer groups (KIP-345): a process restarted with the same id takes
+	// its partitions back without a rebalance. Every replica needs its own
+	// id; two live processes with the same id fence each other. Empty means
+	// dynamic membership.
+	InstanceID string
 	// Logger receives the transport's logs; nil discards them.
 	Logger watermill.LoggerAdapter
 }
@@ -79,6 +108,18 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = watermill.NopLogger{}
 	}
+	if c.PartitionMetadata == "" {
+		c.PartitionMetadata = DefaultPartitionMetadata
+	}
+	if c.OffsetMetadata == "" {
+		c.OffsetMetadata = DefaultOffsetMetadata
+	}
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	if c.CommitInterval == 0 {
+		c.CommitInterval = DefaultCommitInterval
+	}
 }
 
 // Validate reports every problem with c at once. Zero values that setDefaults
@@ -101,6 +142,12 @@ func (c Config) Validate() error {
 	}
 	if c.PublishTimeout < 0 {
 		errs = append(errs, fmt.Errorf("kafka: publish timeout must be positive, got %s", c.PublishTimeout))
+	}
+	if c.Window < 0 {
+		errs = append(errs, fmt.Errorf("kafka: window must be positive, got %d", c.Window))
+	}
+	if c.CommitInterval < 0 {
+		errs = append(errs, fmt.Errorf("kafka: commit interval must be positive, got %s", c.CommitInterval))
 	}
 	errs = append(errs, c.SASL.validate(), c.TLS.validate())
 	return errors.Join(errs...)

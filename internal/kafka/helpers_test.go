@@ -10,9 +10,17 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/pizzeria/pizzeria/events"
 )
+
+// Metadata names as Pizzeria's services use them.
+const (
+	metaEventID       = "event_id"
+	metaCorrelationID = "correlation_id"
+	metaEventType     = "event_type"
+)
+
+// byCorrelationID keys records by correlation id, as Pizzeria configures it.
+func byCorrelationID(msg *message.Message) string { return msg.Metadata.Get(metaCorrelationID) }
 
 // mustCluster starts an in-process Kafka-protocol broker for one test and
 // returns a Config pointing at it.
@@ -23,7 +31,7 @@ func mustCluster(tb testing.TB, opts ...kfake.Opt) (*kfake.Cluster, Config) {
 		tb.Fatalf("start kfake: %v", err)
 	}
 	tb.Cleanup(c.Close)
-	return c, Config{Brokers: c.ListenAddrs(), Partitions: 3, PublishTimeout: 2 * time.Second}
+	return c, Config{Brokers: c.ListenAddrs(), Partitions: 3, PublishTimeout: 2 * time.Second, PartitionKey: byCorrelationID}
 }
 
 func newTopic(tb testing.TB, ctx context.Context, cfg Config) string {
@@ -54,9 +62,9 @@ func mustPublisher(tb testing.TB, cfg Config) message.Publisher {
 // event builds a message the way Pizzeria's services do.
 func event(id, order string) *message.Message {
 	msg := message.NewMessage(id, []byte(`{"order_id":"`+order+`","id":"`+id+`"}`))
-	msg.Metadata.Set(events.MetaEventID, id)
-	msg.Metadata.Set(events.MetaCorrelationID, order)
-	msg.Metadata.Set(events.MetaEventType, "Test")
+	msg.Metadata.Set(metaEventID, id)
+	msg.Metadata.Set(metaCorrelationID, order)
+	msg.Metadata.Set(metaEventType, "Test")
 	return msg
 }
 
@@ -92,7 +100,7 @@ func assertNoMore(tb testing.TB, ch <-chan *message.Message, d time.Duration) {
 
 func partitionOf(tb testing.TB, msg *message.Message) int32 {
 	tb.Helper()
-	p, err := strconv.ParseInt(msg.Metadata.Get(events.MetaReceivedPartition), 10, 32)
+	p, err := strconv.ParseInt(msg.Metadata.Get(DefaultPartitionMetadata), 10, 32)
 	if err != nil {
 		tb.Fatalf("message %s: received_partition: %v", msg.UUID, err)
 	}

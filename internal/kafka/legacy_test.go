@@ -8,8 +8,6 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/pizzeria/pizzeria/events"
 )
 
 // The original Python services write JSON with key = order id and no headers.
@@ -32,8 +30,8 @@ func TestHeaderlessRecordIsDeliveredWithPosition(t *testing.T) {
 		t.Errorf("payload = %s, want %s", msg.Payload, value)
 	}
 	wantMeta := map[string]string{
-		events.MetaReceivedPartition: strconv.Itoa(int(rec.Partition)),
-		events.MetaReceivedOffset:    strconv.FormatInt(rec.Offset, 10),
+		DefaultPartitionMetadata: strconv.Itoa(int(rec.Partition)),
+		DefaultOffsetMetadata:    strconv.FormatInt(rec.Offset, 10),
 	}
 	if fmt.Sprint(map[string]string(msg.Metadata)) != fmt.Sprint(wantMeta) {
 		t.Errorf("metadata = %v, want %v", msg.Metadata, wantMeta)

@@ -22,8 +22,9 @@ var ErrPublishTimeout = errors.New("kafka: publish timed out")
 // ErrPublishTimeout if the cluster did not answer in time; messages of a
 // failed call may still have been written (see the package doc). The
 // producer is idempotent, so its own retries never duplicate a message.
-// Messages are keyed by their correlation_id metadata: one order's events
-// share a partition and keep their order. Metadata travel as record headers.
+// Messages are keyed by cfg.PartitionKey: messages with one key share a
+// partition and keep their order. Metadata travel as record headers.
+// Concurrent calls share produce requests (see batchProducer).
 func NewPublisher(cfg Config) (message.Publisher, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -33,7 +34,7 @@ func NewPublisher(cfg Config) (message.Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub, err := newBatchProducer(cfg.Brokers, sc)
+	pub, err := newBatchProducer(cfg.Brokers, sc, newMarshaler(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("kafka: publisher for %s: %w", cfg, err)
 	}

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-
-	"github.com/pizzeria/pizzeria/events"
 )
 
 func mustSubscribe(t *testing.T, cfg Config, group, topic string) (message.Subscriber, <-chan *message.Message) {
@@ -34,8 +32,8 @@ func TestRoundTripKeepsMetadataAndPartitionsByCorrelationID(t *testing.T) {
 	sent := []*message.Message{event("e1", "order-a"), event("e2", "order-b"), event("e3", "order-a")}
 	// A handler may copy the metadata of the message it reacts to; the
 	// receive-side keys must not reach the wire.
-	sent[2].Metadata.Set(events.MetaReceivedPartition, "99")
-	sent[2].Metadata.Set(events.MetaReceivedOffset, "99")
+	sent[2].Metadata.Set(DefaultPartitionMetadata, "99")
+	sent[2].Metadata.Set(DefaultOffsetMetadata, "99")
 	if err := pub.Publish(topic, sent...); err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
@@ -53,16 +51,16 @@ func TestRoundTripKeepsMetadataAndPartitionsByCorrelationID(t *testing.T) {
 		if string(msg.Payload) != string(want.Payload) {
 			t.Errorf("%s payload = %s, want %s", want.UUID, msg.Payload, want.Payload)
 		}
-		for _, k := range []string{events.MetaEventID, events.MetaCorrelationID, events.MetaEventType} {
+		for _, k := range []string{metaEventID, metaCorrelationID, metaEventType} {
 			if msg.Metadata.Get(k) != want.Metadata.Get(k) {
 				t.Errorf("%s metadata %s = %q, want %q", want.UUID, k, msg.Metadata.Get(k), want.Metadata.Get(k))
 			}
 		}
-		if msg.Metadata.Get(events.MetaReceivedOffset) == "" {
-			t.Errorf("%s has no %s", want.UUID, events.MetaReceivedOffset)
+		if msg.Metadata.Get(DefaultOffsetMetadata) == "" {
+			t.Errorf("%s has no %s", want.UUID, DefaultOffsetMetadata)
 		}
 		// librdkafka's consistent_random partitioner: CRC-32 of the key.
-		key := want.Metadata.Get(events.MetaCorrelationID)
+		key := want.Metadata.Get(metaCorrelationID)
 		if p, wantP := partitionOf(t, msg), int32(crc32.ChecksumIEEE([]byte(key))%uint32(cfg.Partitions)); p != wantP {
 			t.Errorf("%s (key %s) on partition %d, want %d", want.UUID, key, p, wantP)
 		}
@@ -73,13 +71,13 @@ func TestRoundTripKeepsMetadataAndPartitionsByCorrelationID(t *testing.T) {
 
 	for _, rec := range rawRecords(t, ctx, cfg, topic, 3) {
 		for _, h := range rec.Headers {
-			if h.Key == events.MetaReceivedPartition || h.Key == events.MetaReceivedOffset {
+			if h.Key == DefaultPartitionMetadata || h.Key == DefaultOffsetMetadata {
 				t.Errorf("record %d@%d carries header %s", rec.Partition, rec.Offset, h.Key)
 			}
 		}
 		var cid string
 		for _, h := range rec.Headers {
-			if h.Key == events.MetaCorrelationID {
+			if h.Key == metaCorrelationID {
 				cid = string(h.Value)
 			}
 		}

@@ -36,14 +36,14 @@ func ReadAll(ctx context.Context, cfg Config, topic string, fn func(msg *message
 	}
 	defer func() { _ = consumer.Close() }()
 	for _, s := range ss {
-		if err := readSpan(ctx, consumer, topic, s, fn); err != nil {
+		if err := readSpan(ctx, consumer, newMarshaler(cfg), topic, s, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func readSpan(ctx context.Context, consumer sarama.Consumer, topic string, s span, fn func(*message.Message) error) error {
+func readSpan(ctx context.Context, consumer sarama.Consumer, m marshaler, topic string, s span, fn func(*message.Message) error) error {
 	if s.next <= s.oldest {
 		return nil
 	}
@@ -52,7 +52,6 @@ func readSpan(ctx context.Context, consumer sarama.Consumer, topic string, s spa
 		return fmt.Errorf("kafka: read %s/%d: %w", topic, s.partition, ctxErr(ctx, err))
 	}
 	defer pc.AsyncClose()
-	var m marshaler
 	// Transient errors (a leader moving) are retried by sarama and not
 	// reported here; this channel only closes when the consumer stops.
 	errs := pc.Errors()

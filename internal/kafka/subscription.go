@@ -1,0 +1,409 @@
+package kafka
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// subscription is one consumer-group member reading one topic. Three loops
+// run it: poll fetches records into the partitions' windows, dispatch hands
+// eligible ones to the channel in fetch order, and commitLoop commits the
+// acked prefixes every Config.CommitInterval. A goroutine per handed-out
+// message waits for its ack or nack. The group callbacks (assigned,
+// revoked, lost) run on franz-go's goroutines. mu guards parts, ready and
+// every partition.
+type subscription struct {
+	topic  string
+	window int
+	every  time.Duration
+	m      marshaler
+	logger watermill.LoggerAdapter
+	fields watermill.LogFields
+	cl     *kgo.Client
+	out    chan *message.Message
+
+	ctx    context.Context // ends when the subscription stops
+	cancel context.CancelFunc
+	loops  sync.WaitGroup
+	once   sync.Once
+
+	mu    sync.Mutex
+	parts map[int32]*partition
+	// orphans are acked prefixes of lost partitions, not committed. If
+	// the member gets such a partition back (a cluster outage ended) it
+	// commits them before fetching, so handled messages do not come back.
+	orphans map[int32]kgo.EpochOffset
+	ready   []*delivery   // eligible, not handed out yet
+	wake    chan struct{} // capacity 1: something became ready
+}
+
+func newSubscription(cfg Config, group, topic, instanceID string) (*subscription, error) {
+	s := &subscription{
+		topic: topic, window: cfg.Window, every: cfg.CommitInterval,
+		m: newMarshaler(cfg), logger: cfg.Logger, fields: logFields(topic, group),
+		out: make(chan *message.Message), parts: map[int32]*partition{}, orphans: map[int32]kgo.EpochOffset{}, wake: make(chan struct{}, 1),
+	}
+	opts, err := franzOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts,
+		kgo.ConsumerGroup(group),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.DisableAutoCommit(),
+		kgo.OnPartitionsAssigned(s.assigned),
+		kgo.OnPartitionsRevoked(s.revoked),
+		kgo.OnPartitionsLost(s.lost),
+		kgo.HeartbeatInterval(time.Second),
+		kgo.SessionTimeout(10*time.Second),
+		kgo.RebalanceTimeout(10*time.Second),
+	)
+	if instanceID != "" {
+		// A static member is not removed when it closes; the longer
+		// session leaves a restarting process time to take its
+		// partitions back.
+		opts = append(opts, kgo.InstanceID(instanceID), kgo.SessionTimeout(30*time.Second))
+	}
+	s.cl, err = kgo.NewClient(opts...)
+	if err != nil {
+		return nil, err
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.loops.Go(s.poll)
+	s.loops.Go(s.dispatch)
+	s.loops.Go(s.commitLoop)
+	return s, nil
+}
+
+// poll moves fetched records into their partitions. A partition holding
+// too many records is paused; acks resume it. While the cluster is away,
+// franz-go reconnects by itself and PollRecords waits.
+func (s *subscription) poll() {
+	for {
+		fs := s.cl.PollRecords(s.ctx, 0)
+		if s.ctx.Err() != nil || fs.IsClientClosed() {
+			return
+		}
+		failed := false
+		fs.EachError(func(_ string, p int32, err error) {
+			failed = true
+			s.logger.Error("Kafka fetch failed", err, s.fields.Add(watermill.LogFields{"partition": p}))
+		})
+		s.mu.Lock()
+		fs.EachPartition(func(ft kgo.FetchTopicPartition) {
+			p := s.parts[ft.Partition]
+			if ft.Topic != s.topic || p == nil {
+				return // revoked since the fetch; its new owner reads it again
+			}
+			for _, rec := range ft.Records {
+				s.ready = append(s.ready, p.add(rec)...)
+			}
+			if !p.paused && p.full() {
+				p.paused = true
+				s.cl.PauseFetchPartitions(map[string][]int32{s.topic: {p.id}})
+			}
+		})
+		s.mu.Unlock()
+		s.signal()
+		if failed {
+			select {
+			case <-s.ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func (s *subscription) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// dispatch hands eligible messages out one by one and closes the channel
+// when the subscription stops.
+func (s *subscription) dispatch() {
+	defer close(s.out)
+	for {
+		d := s.next()
+		if d == nil {
+			return
+		}
+		msg, err := s.m.unmarshalRecord(d.rec)
+		if err != nil {
+			s.logger.Error("Cannot unmarshal Kafka record, retrying", err, s.fields)
+			s.redeliverLater(d)
+			continue
+		}
+		// Like watermill-kafka, a message's context ends once it is
+		// acked or nacked, or the subscription stops.
+		ctx, cancel := context.WithCancel(s.ctx)
+		msg.SetContext(ctx)
+		s.mu.Lock()
+		if d.part.revoked {
+			s.mu.Unlock()
+			cancel()
+			continue
+		}
+		d.msg = msg
+		s.mu.Unlock()
+		select {
+		case s.out <- msg:
+			go s.watch(d, msg, cancel)
+		case <-s.ctx.Done():
+			cancel()
+			return
+		}
+	}
+}
+
+// next waits for an eligible delivery of a partition still owned; nil once
+// the subscription stops.
+func (s *subscription) next() *delivery {
+	for {
+		s.mu.Lock()
+		for len(s.ready) > 0 {
+			d := s.ready[0]
+			s.ready[0] = nil
+			s.ready = s.ready[1:]
+			if !d.part.revoked {
+				s.mu.Unlock()
+				return d
+			}
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.wake:
+		case <-s.ctx.Done():
+			return nil
+		}
+	}
+}
+
+func (s *subscription) watch(d *delivery, msg *message.Message, cancel context.CancelFunc) {
+	defer cancel()
+	select {
+	case <-msg.Acked():
+		s.ack(d)
+	case <-msg.Nacked():
+		s.mu.Lock()
+		d.msg = nil
+		s.mu.Unlock()
+		s.redeliverLater(d)
+	case <-s.ctx.Done():
+	}
+}
+
+// ack records an ack. An ack for a partition revoked meanwhile is dropped:
+// its new owner gets the message again (at least once).
+func (s *subscription) ack(d *delivery) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ackLocked(d)
+	s.signal()
+}
+
+func (s *subscription) ackLocked(d *delivery) {
+	p := d.part
+	if p.revoked {
+		return
+	}
+	s.ready = append(s.ready, p.ack(d)...)
+	if p.paused && p.resumable() {
+		p.paused = false
+		s.cl.ResumeFetchPartitions(map[string][]int32{s.topic: {p.id}})
+	}
+}
+
+// redeliverLater puts a nacked message back at the head of the queue after
+// nackDelay. Meanwhile the partition's other messages keep flowing, and its
+// committed offset stays below the nacked one.
+func (s *subscription) redeliverLater(d *delivery) {
+	time.AfterFunc(nackDelay, func() {
+		s.mu.Lock()
+		if !d.part.revoked && s.ctx.Err() == nil {
+			s.ready = append([]*delivery{d}, s.ready...)
+		}
+		s.mu.Unlock()
+		s.signal()
+	})
+}
+
+// sweep records acks made but not yet seen by their watchers, so that an
+// ack made just before a revoke or Close is committed.
+func (s *subscription) sweepLocked(parts []*partition) {
+	for _, p := range parts {
+		for _, d := range p.outstanding() {
+			select {
+			case <-d.msg.Acked():
+				s.ackLocked(d)
+			default:
+			}
+		}
+	}
+}
+
+func (s *subscription) commitLoop() {
+	t := time.NewTicker(s.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			s.mu.Lock()
+			items := s.toCommitLocked(s.owned())
+			s.mu.Unlock()
+			s.commit(s.ctx, items)
+		}
+	}
+}
+
+func (s *subscription) owned() []*partition {
+	parts := make([]*partition, 0, len(s.parts))
+	for _, p := range s.parts {
+		parts = append(parts, p)
+	}
+	return parts
+}
+
+type commitItem struct {
+	p  *partition
+	at kgo.EpochOffset
+}
+
+func (s *subscription) toCommitLocked(parts []*partition) []commitItem {
+	var items []commitItem
+	for _, p := range parts {
+		if at, ok := p.toCommit(); ok {
+			items = append(items, commitItem{p, at})
+		}
+	}
+	return items
+}
+
+// commit commits the given acked prefixes in one request. A failed commit
+// is logged and retried with the next one.
+func (s *subscription) commit(ctx context.Context, items []commitItem) {
+	if len(items) == 0 {
+		return
+	}
+	offsets := make(map[int32]kgo.EpochOffset, len(items))
+	for _, it := range items {
+		offsets[it.p.id] = it.at
+	}
+	s.cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{s.topic: offsets},
+		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+			if err != nil {
+				if ctx.Err() == nil {
+					s.logger.Info("Kafka offset commit failed, retrying", s.fields.Add(watermill.LogFields{"err": err}))
+				}
+				return
+			}
+			failed := map[int32]error{}
+			for _, t := range resp.Topics {
+				for _, p := range t.Partitions {
+					if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+						failed[p.Partition] = err
+					}
+				}
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			for _, it := range items {
+				if err := failed[it.p.id]; err != nil {
+					s.logger.Info("Kafka offset commit failed, retrying", s.fields.Add(watermill.LogFields{"partition": it.p.id, "err": err}))
+					continue
+				}
+				it.p.committed = max(it.p.committed, it.at.Offset)
+			}
+		})
+}
+
+func (s *subscription) assigned(ctx context.Context, cl *kgo.Client, assigned map[string][]int32) {
+	s.mu.Lock()
+	var items []commitItem
+	for _, id := range assigned[s.topic] {
+		if old := s.parts[id]; old != nil {
+			old.revoked = true
+		}
+		p := newPartition(id, s.window)
+		s.parts[id] = p
+		if at, ok := s.orphans[id]; ok {
+			items = append(items, commitItem{p, at})
+		}
+	}
+	clear(s.orphans)
+	s.mu.Unlock()
+	s.commit(ctx, items)
+	// A partition paused under an earlier assignment fetches again.
+	cl.ResumeFetchPartitions(assigned)
+}
+
+// revoked stops handing out the revoked partitions and commits their acked
+// prefixes before the group moves them.
+func (s *subscription) revoked(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	items := s.drop(revoked[s.topic])
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	s.commit(ctx, items)
+}
+
+// lost stops handing out partitions this member no longer owns; their
+// acked prefixes can no longer be committed now and become orphans.
+func (s *subscription) lost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	items := s.drop(lost[s.topic])
+	s.mu.Lock()
+	for _, it := range items {
+		s.orphans[it.p.id] = it.at
+	}
+	s.mu.Unlock()
+}
+
+// drop forgets partitions and returns their uncommitted acked prefixes.
+func (s *subscription) drop(ids []int32) []commitItem {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var parts []*partition
+	for _, id := range ids {
+		if p := s.parts[id]; p != nil {
+			parts = append(parts, p)
+			delete(s.parts, id)
+		}
+	}
+	s.sweepLocked(parts)
+	items := s.toCommitLocked(parts)
+	for _, p := range parts {
+		p.revoked = true
+		p.recs, p.released = nil, 0
+	}
+	return items
+}
+
+// stop ends the subscription: no more messages are handed out, acks made so
+// far are committed, the member leaves the group (a static member stays, to
+// come back) and the channel is closed.
+func (s *subscription) stop() {
+	s.once.Do(func() {
+		s.cancel()
+		s.loops.Wait()
+		s.mu.Lock()
+		parts := s.owned()
+		s.sweepLocked(parts)
+		items := s.toCommitLocked(parts)
+		s.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+		defer cancel()
+		s.commit(ctx, items)
+		s.cl.Close()
+	})
+}
