@@ -53,17 +53,22 @@ func Open(cfg Config) (*Log, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o750); err != nil {
 		return nil, fmt.Errorf("boltlog: create directory: %w", err)
 	}
-	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{
-		Timeout: cfg.OpenTimeout,
-		// The freelist is rebuilt by a scan on open instead of being
-		// rewritten on every commit: cheaper appends, slower recovery.
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
+	var db *bolt.DB
+	err := safely(cfg.Path, func() (err error) {
+		db, err = bolt.Open(cfg.Path, 0o600, &bolt.Options{
+			Timeout: cfg.OpenTimeout,
+			// The freelist is written with every commit (a few pages,
+			// as free pages are few) so that Open reads two meta pages
+			// and the freelist instead of scanning the whole file:
+			// start-up time and resident memory do not grow with the log.
+			FreelistType: bolt.FreelistMapType,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("boltlog: open %s: %w", cfg.Path, err)
 	}
-	if err := db.Update(initSchema); err != nil {
+	if err := safely(cfg.Path, func() error { return db.Update(initSchema) }); err != nil {
 		return nil, errors.Join(fmt.Errorf("boltlog: init %s: %w", cfg.Path, err), db.Close())
 	}
 
@@ -189,7 +194,7 @@ func (l *Log) partitions(topic string) (int, error) {
 		return n, nil
 	}
 	var n int
-	err := l.db.View(func(tx *bolt.Tx) (err error) {
+	err := l.view(func(tx *bolt.Tx) (err error) {
 		if tb := topicBucket(tx, topic); tb != nil {
 			n, err = storedPartitions(tb, topic)
 		}
