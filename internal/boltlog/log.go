@@ -53,17 +53,13 @@ func Open(cfg Config) (*Log, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o750); err != nil {
 		return nil, fmt.Errorf("boltlog: create directory: %w", err)
 	}
-	var db *bolt.DB
-	err := safely(cfg.Path, func() (err error) {
-		db, err = bolt.Open(cfg.Path, 0o600, &bolt.Options{
-			Timeout: cfg.OpenTimeout,
-			// The freelist is written with every commit (a few pages,
-			// as free pages are few) so that Open reads two meta pages
-			// and the freelist instead of scanning the whole file:
-			// start-up time and resident memory do not grow with the log.
-			FreelistType: bolt.FreelistMapType,
-		})
-		return err
+	db, err := openBolt(cfg.Path, &bolt.Options{
+		Timeout: cfg.OpenTimeout,
+		// The freelist is written with every commit (a few pages, as
+		// free pages are few) so that Open reads two meta pages and the
+		// freelist instead of scanning the whole file: start-up time and
+		// resident memory do not grow with the log.
+		FreelistType: bolt.FreelistMapType,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("boltlog: open %s: %w", cfg.Path, err)

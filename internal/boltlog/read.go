@@ -28,7 +28,7 @@ func (l *Log) readChunk(tp topicPartition, from uint64, max int) ([]record, erro
 		if err != nil {
 			return err
 		}
-		return readBatches(b, from, func(off uint64, rec record) bool {
+		return readBatches(b, from, readChunkBytes, func(off uint64, rec record) bool {
 			recs = append(recs, rec)
 			return len(recs) < max
 		})
@@ -46,9 +46,9 @@ func (l *Log) damaged(tp topicPartition, offset uint64, err error) error {
 
 // readBatches decodes the records of a partition bucket from offset from
 // on, in order, calling fn with each until it returns false or the
-// partition ends. It stops after the batch holding the first record once
-// readChunkBytes of payload have been read.
-func readBatches(b *bolt.Bucket, from uint64, fn func(offset uint64, rec record) bool) error {
+// partition ends. With limit above 0 it also stops after the batch in
+// which limit bytes of payload have been read.
+func readBatches(b *bolt.Bucket, from uint64, limit int, fn func(offset uint64, rec record) bool) error {
 	c := b.Cursor()
 	k, v := c.Seek(offsetKey(from))
 	switch {
@@ -106,7 +106,7 @@ func readBatches(b *bolt.Bucket, from uint64, fn func(offset uint64, rec record)
 		if err != nil {
 			return fmt.Errorf("batch at offset %d: %w", first, err)
 		}
-		if !more || size >= readChunkBytes {
+		if !more || (limit > 0 && size >= limit) {
 			return nil
 		}
 	}
