@@ -31,6 +31,7 @@ type Log struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	trimmed   chan struct{} // closed when trimLoop returns
 }
 
 // Stats are cumulative counters of the writer since Open.
@@ -72,6 +73,8 @@ func Open(cfg Config) (*Log, error) {
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.writer = newWriter(db, l.hub, l.counts, &l.cfg)
 	go l.writer.run()
+	l.trimmed = make(chan struct{})
+	go l.trimLoop()
 	return l, nil
 }
 
@@ -84,6 +87,7 @@ func (l *Log) Close() error {
 		l.closed = true
 		l.mu.Unlock()
 		l.cancel()
+		<-l.trimmed
 		l.active.Wait()
 		close(l.writer.stop)
 		<-l.writer.stopped

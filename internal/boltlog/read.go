@@ -133,6 +133,8 @@ func (l *Log) ReadAll(ctx context.Context, topic string, fn func(msg *message.Me
 	if err != nil {
 		return err
 	}
+	// A whole topic maps much of the file: let go of it afterwards.
+	defer l.trim()
 	for p, end := range ends {
 		err := l.readRange(ctx, topicPartition{topic, p}, 0, end, func(_ uint64, msg *message.Message) error { return fn(msg) })
 		if err != nil {
