@@ -40,7 +40,8 @@ const (
 	// folded into one compressed batch.
 	foldRecords = 128
 	// foldBytes caps the uncompressed body of one folded batch, so that
-	// reading one offset never inflates more than this.
+	// reading one offset never inflates more than this. A record this
+	// large or larger stays loose.
 	foldBytes = 1 << 20
 	// batchHeaderMax is the longest header: version, CRC, codec and two
 	// uvarints.
@@ -57,7 +58,7 @@ var (
 		zstd.WithEncoderCRC(false)) // the batch has its own
 	zstdDecoder, _ = zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(0),
-		zstd.WithDecoderMaxMemory(2*foldBytes))
+		zstd.WithDecoderMaxMemory(foldBytes))
 )
 
 // batchChecksum is the CRC-32C of key and the value after the CRC field.
@@ -113,7 +114,9 @@ func decodeBatchHeader(key, value []byte) (batchHeader, error) {
 	h := batchHeader{codec: value[5]}
 	r := reader{buf: value[6:]}
 	h.count, h.rawLen = r.uvarint(), r.uvarint()
-	if r.err || h.count == 0 || h.count > h.rawLen || (h.codec == codecNone && h.rawLen != uint64(len(r.buf))) || h.rawLen > 2*foldBytes+uint64(len(r.buf)) {
+	if r.err || h.count == 0 || h.count > h.rawLen ||
+		(h.codec == codecNone && h.rawLen != uint64(len(r.buf))) ||
+		(h.codec == codecZstd && h.rawLen > foldBytes) {
 		return batchHeader{}, fmt.Errorf("%w: batch header", ErrCorruptRecord)
 	}
 	if h.codec != codecNone && h.codec != codecZstd {

@@ -290,3 +290,37 @@ func TestDamagedFileGivesAnError(t *testing.T) {
 		})
 	}
 }
+
+// TestLargeRecordsAmongSmallOnes mixes records larger than a folded batch
+// may hold with small ones: all read back exactly.
+func TestLargeRecordsAmongSmallOnes(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Partitions = 1
+	l := mustOpen(t, cfg)
+	var msgs []*message.Message
+	for i := range 400 {
+		payload := []byte(strconv.Itoa(i))
+		switch i {
+		case 3, 150, 151, 390:
+			payload = bytes.Repeat([]byte("large and compressible "), (3<<20)/23)
+		case 200:
+			payload = bytes.Repeat([]byte("x"), 900<<10)
+		}
+		msg := message.NewMessage(strconv.Itoa(i), payload)
+		if err := l.Publisher().Publish("t", msg); err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, msg)
+	}
+	got, err := readFrom(l, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameMessages(t, got, msgs)
+	got, err = readFrom(l, 151)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameMessages(t, got, msgs[151:])
+}

@@ -157,12 +157,13 @@ func looseStart(b *bolt.Bucket, end uint64) (uint64, error) {
 }
 
 // fold replaces the loose records from start on, up to foldRecords of them
-// or foldBytes, by one compressed batch, and returns the offset after it.
+// and foldBytes of body, by one compressed batch, and returns the offset
+// after it.
 func fold(b *bolt.Bucket, tp topicPartition, start uint64) (uint64, error) {
 	var body []byte
 	var keys [][]byte
 	c := b.Cursor()
-	for k, v := c.Seek(offsetKey(start)); k != nil && len(keys) < foldRecords && len(body) < foldBytes; k, v = c.Next() {
+	for k, v := c.Seek(offsetKey(start)); k != nil && len(keys) < foldRecords; k, v = c.Next() {
 		want := start + uint64(len(keys))
 		if off, err := decodeOffset(k); err != nil || off != want {
 			return 0, fmt.Errorf("%w: topic %q partition %d: key %x where loose offset %d belongs", ErrCorruptRecord, tp.topic, tp.partition, k, want)
@@ -173,6 +174,14 @@ func fold(b *bolt.Bucket, tp topicPartition, start uint64) (uint64, error) {
 		}
 		if h.codec != codecNone || h.count != 1 {
 			return 0, fmt.Errorf("%w: topic %q partition %d offset %d: a batch where a loose record belongs", ErrCorruptRecord, tp.topic, tp.partition, want)
+		}
+		if len(body)+len(h.stored) > foldBytes {
+			if len(keys) == 0 {
+				// A record of foldBytes or more stays a batch of its
+				// own, uncompressed.
+				return start + 1, nil
+			}
+			break
 		}
 		body = append(body, h.stored...)
 		keys = append(keys, bytes.Clone(k))
