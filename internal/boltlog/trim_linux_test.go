@@ -2,8 +2,8 @@ package boltlog_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -52,9 +52,12 @@ func TestReadAllLetsGoOfMappedPages(t *testing.T) {
 	cfg.Partitions = 1
 	l := mustOpen(t, cfg)
 	pub := l.Publisher()
-	payload := bytes.Repeat([]byte("x"), 64<<10) // 8 MB in all
+	rng := rand.New(rand.NewPCG(3, 4))
+	payload := make([]byte, 64<<10) // random, so 8 MB stay 8 MB on disk
 	for i := range 128 {
-		payload[i] = byte(i)
+		for j := range payload {
+			payload[j] = byte(rng.Uint32())
+		}
 		if err := pub.Publish("t", message.NewMessage(strconv.Itoa(i), payload)); err != nil {
 			t.Fatal(err)
 		}
