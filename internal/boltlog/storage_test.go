@@ -237,23 +237,23 @@ func TestDamagedFileGivesAnError(t *testing.T) {
 			}
 		}},
 		{"random bytes in data pages", func(t *testing.T, path string) {
+			// Pages in use, not free ones: garbage there is harmless.
+			leaves := pagesOfType(t, path, "leaf")
+			if len(leaves) < 3 {
+				t.Fatalf("only %d leaf pages", len(leaves))
+			}
 			f, err := os.OpenFile(path, os.O_RDWR, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			fi, err := f.Stat()
-			if err != nil {
-				t.Fatal(err)
-			}
 			rng := rand.New(rand.NewPCG(1, 2))
 			garbage := make([]byte, 4096)
-			pages := fi.Size() / 4096
-			for _, page := range []int64{pages / 5, pages / 3, pages / 2} {
+			for _, page := range []int{leaves[len(leaves)/5], leaves[len(leaves)/2], leaves[len(leaves)-1]} {
 				for i := range garbage {
 					garbage[i] = byte(rng.Uint32())
 				}
-				if _, err := f.WriteAt(garbage, page*4096); err != nil {
+				if _, err := f.WriteAt(garbage, int64(page)*4096); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -323,4 +323,31 @@ func TestLargeRecordsAmongSmallOnes(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameMessages(t, got, msgs[151:])
+}
+
+// pagesOfType lists the ids of the file's pages of bbolt page type typ.
+func pagesOfType(t *testing.T, path, typ string) []int {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ids []int
+	err = db.View(func(tx *bolt.Tx) error {
+		for id := 2; int64(id)*4096 < tx.Size(); id++ {
+			info, err := tx.Page(id)
+			if err != nil {
+				return err
+			}
+			if info != nil && info.Type == typ {
+				ids = append(ids, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
