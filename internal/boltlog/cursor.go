@@ -177,7 +177,9 @@ func (c *cursor) readDone(recs []record) {
 }
 
 // ack marks off acked and reports whether that moved the committed
-// position.
+// position. If it did, the caller queues the position for the writer and
+// then calls signal, so that whoever is handed the next message knows the
+// ack before it is on its way to the disk.
 func (c *cursor) ack(off uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -200,8 +202,14 @@ func (c *cursor) ack(off uint64) bool {
 	}
 	c.committed += uint64(n)
 	c.pos.Store(c.committed)
-	c.signalLocked()
 	return true
+}
+
+// signal wakes every waiter.
+func (c *cursor) signal() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.signalLocked()
 }
 
 // park takes off out of delivery until requeue makes it due again.

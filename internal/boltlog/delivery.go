@@ -76,9 +76,13 @@ func (s *subscription) await(msg *message.Message, off uint64) {
 
 func (s *subscription) acked(off uint64) {
 	c := s.cursor
-	if c.ack(off) && c.queued.CompareAndSwap(false, true) {
+	if !c.ack(off) {
+		return
+	}
+	if c.queued.CompareAndSwap(false, true) {
 		s.log.commitOffset(c)
 	}
+	c.signal()
 }
 
 // claim returns the next message to deliver, reading ahead from bbolt or

@@ -83,6 +83,30 @@
 // EndOffsets, Committed and Lag report sizes and positions, per partition or
 // summed.
 //
+// # Storage and damage
+//
+// Records are stored in batches (see batch.go): what a commit appends to a
+// partition as one-record batches, folded into zstd-compressed batches of
+// 128 once that many sit at the partition's end, in the same transaction.
+// Metadata is binary, with UUIDs in 16 bytes. A realistic pizza (its five
+// events and its share of the order's two) takes about 430-530 bytes of
+// log, against about 3,250 in the previous layout.
+//
+// Every batch carries a CRC-32C over its key and bytes, checked whenever it
+// is read. A damaged batch is never delivered: the read fails with
+// ErrCorruptRecord naming the file, topic, partition and offset, and a
+// subscription keeps retrying and logging it. A file bbolt cannot read (a
+// truncated one, garbage in its pages) gives ErrCorruptFile, never a crash:
+// Open checks the meta and freelist pages before bbolt maps the file, and
+// panics and memory faults inside bbolt transactions are turned into
+// errors. Check verifies a whole file for an offline check command.
+//
+// bbolt writes its freelist with every commit, so Open reads a few pages
+// instead of the whole file: start-up time and resident memory after Open
+// do not grow with the log. Pages read later (by a replay, or by
+// subscriptions reading the tail) stay mapped and count in RSS until the
+// kernel reclaims them.
+//
 // # Files
 //
 // bbolt locks its file for the opening process, so open one Log per file and

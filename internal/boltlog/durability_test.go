@@ -107,9 +107,9 @@ func TestAcksAreFlushedByClose(t *testing.T) {
 	}
 }
 
-// TestStoredLayoutV2 pins the bytes on disk, so that a file written today
+// TestStoredLayoutV3 pins the bytes on disk, so that a file written today
 // stays readable by every later version.
-func TestStoredLayoutV2(t *testing.T) {
+func TestStoredLayoutV3(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
 	cfg.Partitions = 3
@@ -128,11 +128,20 @@ func TestStoredLayoutV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	wantRecord := []byte{0x01, 0x05, 'h', 'i', '-', 'i', 'd', 0x00, 'h', 'i'}
+	// A loose record: a batch of one, uncompressed.
+	wantRecord := []byte{
+		0xb1,                   // batch version
+		0x4b, 0x00, 0x32, 0x3e, // CRC-32C of the key and what follows
+		0x00,       // codec: none
+		0x01, 0x0b, // one record, 11 bytes of body
+		0x0a,                                      // record length
+		0x00, 0x05, 'h', 'i', '-', 'i', 'd', 0x00, // uuid, no metadata
+		'h', 'i', // payload
+	}
 	p0 := []byte{0, 0, 0, 0}
 	err = db.View(func(tx *bolt.Tx) error {
-		if got := tx.Bucket([]byte("meta")).Get([]byte("format")); !bytes.Equal(got, []byte{2}) {
-			t.Errorf("meta/format = % x, want 02", got)
+		if got := tx.Bucket([]byte("meta")).Get([]byte("format")); !bytes.Equal(got, []byte{3}) {
+			t.Errorf("meta/format = % x, want 03", got)
 		}
 		topic := tx.Bucket([]byte("topics")).Bucket([]byte("pizza"))
 		if got := topic.Get([]byte("partitions")); !bytes.Equal(got, []byte{0, 0, 0, 3}) {
@@ -184,8 +193,9 @@ func TestOpenRejectsOtherLayouts(t *testing.T) {
 		format []byte
 		want   string
 	}{
-		{"single-partition layout 1", []byte{1}, "single-partition"},
-		{"newer layout", []byte{3}, "layout [3]"},
+		{"single-partition layout 1", []byte{1}, "layout 1 was written by an earlier version"},
+		{"unchecked layout 2", []byte{2}, "layout 2 was written by an earlier version"},
+		{"newer layout", []byte{4}, "layout [4]"},
 		{"malformed", []byte{2, 0}, "layout [2 0]"},
 	}
 	for _, tt := range tests {

@@ -16,8 +16,13 @@ var (
 	// ErrInvalidPartition is returned for a partition number the topic
 	// does not have.
 	ErrInvalidPartition = errors.New("boltlog: invalid partition")
-	// ErrCorruptRecord is returned when a stored message cannot be decoded.
+	// ErrCorruptRecord is returned when a stored record or batch fails its
+	// checksum or cannot be decoded. The error names the file, topic,
+	// partition and offset.
 	ErrCorruptRecord = errors.New("boltlog: corrupt record")
+	// ErrCorruptFile is returned when bbolt cannot read the file itself: it
+	// is truncated, or its pages hold garbage.
+	ErrCorruptFile = errors.New("boltlog: damaged file")
 	// ErrUnsupportedFormat is returned by Open for a file whose layout this
 	// version does not read: one written by a newer version, or by an
 	// earlier one with single-partition topics.

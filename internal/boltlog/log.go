@@ -31,6 +31,7 @@ type Log struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	trimmed   chan struct{} // closed when trimLoop returns
 }
 
 // Stats are cumulative counters of the writer since Open.
@@ -53,17 +54,18 @@ func Open(cfg Config) (*Log, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o750); err != nil {
 		return nil, fmt.Errorf("boltlog: create directory: %w", err)
 	}
-	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{
+	db, err := openBolt(cfg.Path, &bolt.Options{
 		Timeout: cfg.OpenTimeout,
-		// The freelist is rebuilt by a scan on open instead of being
-		// rewritten on every commit: cheaper appends, slower recovery.
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
+		// The freelist is written with every commit (a few pages, as
+		// free pages are few) so that Open reads two meta pages and the
+		// freelist instead of scanning the whole file: start-up time and
+		// resident memory do not grow with the log.
+		FreelistType: bolt.FreelistMapType,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("boltlog: open %s: %w", cfg.Path, err)
 	}
-	if err := db.Update(initSchema); err != nil {
+	if err := safely(cfg.Path, func() error { return db.Update(initSchema) }); err != nil {
 		return nil, errors.Join(fmt.Errorf("boltlog: init %s: %w", cfg.Path, err), db.Close())
 	}
 
@@ -71,6 +73,8 @@ func Open(cfg Config) (*Log, error) {
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.writer = newWriter(db, l.hub, l.counts, &l.cfg)
 	go l.writer.run()
+	l.trimmed = make(chan struct{})
+	go l.trimLoop()
 	return l, nil
 }
 
@@ -83,6 +87,7 @@ func (l *Log) Close() error {
 		l.closed = true
 		l.mu.Unlock()
 		l.cancel()
+		<-l.trimmed
 		l.active.Wait()
 		close(l.writer.stop)
 		<-l.writer.stopped
@@ -189,7 +194,7 @@ func (l *Log) partitions(topic string) (int, error) {
 		return n, nil
 	}
 	var n int
-	err := l.db.View(func(tx *bolt.Tx) (err error) {
+	err := l.view(func(tx *bolt.Tx) (err error) {
 		if tb := topicBucket(tx, topic); tb != nil {
 			n, err = storedPartitions(tb, topic)
 		}

@@ -1,6 +1,7 @@
 package boltlog
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -14,10 +15,11 @@ const readChunkBytes = 4 << 20
 // readChunk copies up to max records of a partition starting at offset from
 // out of one short read transaction, so that no transaction stays open while
 // callers process messages. It returns fewer records at the end of the
-// partition.
+// partition. Every batch it touches is checked against its checksum; damage
+// is reported with the file, topic, partition and offset.
 func (l *Log) readChunk(tp topicPartition, from uint64, max int) ([]record, error) {
 	var recs []record
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		tb := topicBucket(tx, tp.topic)
 		if tb == nil {
 			return nil
@@ -26,27 +28,89 @@ func (l *Log) readChunk(tp topicPartition, from uint64, max int) ([]record, erro
 		if err != nil {
 			return err
 		}
-		c := b.Cursor()
-		size := 0
-		for k, v := c.Seek(offsetKey(from)); k != nil && len(recs) < max && size < readChunkBytes; k, v = c.Next() {
-			off, err := decodeOffset(k)
-			if err != nil {
-				return err
-			}
-			want := from + uint64(len(recs))
-			if off != want {
-				return fmt.Errorf("%w: topic %q partition %d has offset %d where %d belongs", ErrCorruptRecord, tp.topic, tp.partition, off, want)
-			}
-			rec, err := decodeRecord(v)
-			if err != nil {
-				return fmt.Errorf("topic %q partition %d offset %d: %w", tp.topic, tp.partition, off, err)
-			}
+		return readBatches(b, from, readChunkBytes, func(off uint64, rec record) bool {
 			recs = append(recs, rec)
-			size += len(rec.payload)
-		}
-		return nil
+			return len(recs) < max
+		})
 	})
-	return recs, err
+	if err != nil {
+		return nil, l.damaged(tp, from+uint64(len(recs)), err)
+	}
+	return recs, nil
+}
+
+// damaged names the file, topic, partition and offset in a read error.
+func (l *Log) damaged(tp topicPartition, offset uint64, err error) error {
+	return fmt.Errorf("boltlog: %s: topic %q partition %d at offset %d: %w", l.cfg.Path, tp.topic, tp.partition, offset, err)
+}
+
+// readBatches decodes the records of a partition bucket from offset from
+// on, in order, calling fn with each until it returns false or the
+// partition ends. With limit above 0 it also stops after the batch in
+// which limit bytes of payload have been read.
+func readBatches(b *bolt.Bucket, from uint64, limit int, fn func(offset uint64, rec record) bool) error {
+	c := b.Cursor()
+	k, v := c.Seek(offsetKey(from))
+	switch {
+	case k == nil:
+		// from is in the last batch, or past the end.
+		k, v = c.Last()
+	case !bytes.Equal(k, offsetKey(from)):
+		// from is inside the batch before, if any.
+		if pk, pv := c.Prev(); pk != nil {
+			k, v = pk, pv
+		} else {
+			k, v = c.First()
+		}
+	}
+	size := 0
+	want, started := uint64(0), false // where the next batch must start
+	for ; k != nil; k, v = c.Next() {
+		first, err := decodeOffset(k)
+		if err != nil {
+			return err
+		}
+		if started && first != want {
+			return fmt.Errorf("%w: batch at offset %d where %d belongs", ErrCorruptRecord, first, want)
+		}
+		if !started && first > from {
+			return fmt.Errorf("%w: no batch holds offset %d, the first after it starts at %d", ErrCorruptRecord, from, first)
+		}
+		h, err := decodeBatchHeader(k, v)
+		if err != nil {
+			return fmt.Errorf("batch at offset %d: %w", first, err)
+		}
+		want = first + h.count
+		if want <= from {
+			continue // the batch before from's
+		}
+		started = true
+		body, err := h.body()
+		if err != nil {
+			return fmt.Errorf("batch at offset %d: %w", first, err)
+		}
+		more := true
+		err = eachRecord(body, h.count, func(i uint64, raw []byte) error {
+			off := first + i
+			if off < from || !more {
+				return nil
+			}
+			rec, err := decodeRecord(raw)
+			if err != nil {
+				return fmt.Errorf("offset %d: %w", off, err)
+			}
+			size += len(rec.payload)
+			more = fn(off, rec)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("batch at offset %d: %w", first, err)
+		}
+		if !more || (limit > 0 && size >= limit) {
+			return nil
+		}
+	}
+	return nil
 }
 
 // ReadAll calls fn for every message of topic committed when it is called:
@@ -69,6 +133,8 @@ func (l *Log) ReadAll(ctx context.Context, topic string, fn func(msg *message.Me
 	if err != nil {
 		return err
 	}
+	// A whole topic maps much of the file: let go of it afterwards.
+	defer l.trim()
 	for p, end := range ends {
 		err := l.readRange(ctx, topicPartition{topic, p}, 0, end, func(_ uint64, msg *message.Message) error { return fn(msg) })
 		if err != nil {
@@ -162,7 +228,7 @@ func (l *Log) EndOffsets(topic string) ([]uint64, error) {
 
 func (l *Log) endOffsets(topic string) ([]uint64, error) {
 	var ends []uint64
-	err := l.db.View(func(tx *bolt.Tx) (err error) {
+	err := l.view(func(tx *bolt.Tx) (err error) {
 		ends, err = endOffsetsTx(tx, topic)
 		return err
 	})
@@ -193,7 +259,7 @@ func (l *Log) Count(topic string) (int64, error) {
 // hub, for a subscription that found the hub not knowing it yet.
 func (l *Log) endOffset(tp topicPartition) (uint64, error) {
 	var end uint64
-	err := l.db.View(func(tx *bolt.Tx) (err error) {
+	err := l.view(func(tx *bolt.Tx) (err error) {
 		end, err = endOffsetTx(tx, tp.topic, tp.partition)
 		return err
 	})
@@ -239,7 +305,7 @@ func (l *Log) committed(group, topic string, n int) ([]uint64, error) {
 	if len(missing) == 0 {
 		return next, nil
 	}
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		for _, p := range missing {
 			var err error
 			if next[p], err = committedTx(tx, group, topic, p); err != nil {
@@ -253,7 +319,7 @@ func (l *Log) committed(group, topic string, n int) ([]uint64, error) {
 
 func (l *Log) committedDB(gp groupPartition) (uint64, error) {
 	var next uint64
-	err := l.db.View(func(tx *bolt.Tx) (err error) {
+	err := l.view(func(tx *bolt.Tx) (err error) {
 		next, err = committedTx(tx, gp.group, gp.topic, gp.partition)
 		return err
 	})
@@ -299,7 +365,7 @@ func (l *Log) Topics() ([]string, error) {
 	}
 	defer l.active.Done()
 	var topics []string
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTopics).ForEachBucket(func(k []byte) error {
 			topics = append(topics, string(k))
 			return nil

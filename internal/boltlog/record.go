@@ -3,6 +3,7 @@ package boltlog
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -17,17 +18,26 @@ const (
 	MetaReceivedOffset    = "received_offset"
 )
 
-// recordV1 is the first (and current) stored message format:
+// A record is one stored message inside a batch (see batch.go):
 //
-//	byte     version (1)
-//	uvarint  len(uuid), uuid
+//	value    uuid
 //	uvarint  number of metadata entries, then per entry sorted by key:
-//	         uvarint len(key), key, uvarint len(value), value
+//	         uvarint len(key), key, value
 //	rest     payload
 //
-// A record is immutable once written; a new layout gets a new version byte
-// and decodeRecord keeps reading the old ones.
-const recordV1 byte = 1
+// A value is a tag byte and its data:
+//
+//	0  uvarint len, bytes    any string
+//	1  16 bytes              a UUID in canonical lower-case text form
+//	2  (nothing)             the same string as the message's uuid
+//
+// The typed forms only shorten what round-trips byte for byte: a string is
+// stored as a UUID only if formatting the 16 bytes gives it back exactly.
+const (
+	valueString byte = iota
+	valueUUID
+	valueSameAsUUID
+)
 
 // record is a decoded stored message, owning all of its memory.
 type record struct {
@@ -41,7 +51,7 @@ func isReceiveSide(key string) bool {
 	return key == MetaReceivedPartition || key == MetaReceivedOffset
 }
 
-// encodeRecord appends msg in the current format to dst.
+// encodeRecord appends msg to dst.
 func encodeRecord(dst []byte, msg *message.Message) []byte {
 	keys := make([]string, 0, len(msg.Metadata))
 	for k := range msg.Metadata {
@@ -51,12 +61,11 @@ func encodeRecord(dst []byte, msg *message.Message) []byte {
 	}
 	slices.Sort(keys)
 
-	dst = append(dst, recordV1)
-	dst = appendString(dst, msg.UUID)
+	dst = appendValue(dst, msg.UUID, "")
 	dst = binary.AppendUvarint(dst, uint64(len(keys)))
 	for _, k := range keys {
 		dst = appendString(dst, k)
-		dst = appendString(dst, msg.Metadata[k])
+		dst = appendValue(dst, msg.Metadata[k], msg.UUID)
 	}
 	return append(dst, msg.Payload...)
 }
@@ -66,17 +75,72 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
+// appendValue appends s in its shortest exact form; same is the message's
+// uuid, or "" while encoding the uuid itself.
+func appendValue(dst []byte, s, same string) []byte {
+	if same != "" && s == same {
+		return append(dst, valueSameAsUUID)
+	}
+	if u, ok := parseUUID(s); ok {
+		dst = append(dst, valueUUID)
+		return append(dst, u[:]...)
+	}
+	dst = append(dst, valueString)
+	return appendString(dst, s)
+}
+
+// parseUUID reads a UUID in canonical lower-case form
+// (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), and nothing else.
+func parseUUID(s string) (u [16]byte, ok bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, false
+	}
+	j := 0
+	for i := 0; i < 36; {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++
+			continue
+		}
+		hi, lo := unhex(s[i]), unhex(s[i+1])
+		if hi < 0 || lo < 0 {
+			return u, false
+		}
+		u[j] = byte(hi<<4 | lo)
+		j++
+		i += 2
+	}
+	return u, true
+}
+
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	}
+	return -1 // upper case would not round-trip
+}
+
+func formatUUID(u []byte) string {
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], u[10:])
+	return string(b[:])
+}
+
 // decodeRecord copies a stored message out of b, which may be memory owned
 // by a bbolt transaction.
 func decodeRecord(b []byte) (record, error) {
-	if len(b) == 0 {
-		return record{}, fmt.Errorf("%w: empty", ErrCorruptRecord)
-	}
-	if b[0] != recordV1 {
-		return record{}, fmt.Errorf("%w: unknown version %d", ErrCorruptRecord, b[0])
-	}
-	r := reader{buf: b[1:]}
-	rec := record{uuid: r.string()}
+	r := reader{buf: b}
+	rec := record{uuid: r.value("")}
 	n := r.uvarint()
 	if n > uint64(len(r.buf)) { // every entry takes at least two bytes
 		return record{}, fmt.Errorf("%w: metadata count %d", ErrCorruptRecord, n)
@@ -84,7 +148,7 @@ func decodeRecord(b []byte) (record, error) {
 	rec.metadata = make(message.Metadata, n)
 	for range n {
 		k := r.string()
-		rec.metadata[k] = r.string()
+		rec.metadata[k] = r.value(rec.uuid)
 	}
 	if r.err {
 		return record{}, fmt.Errorf("%w: truncated", ErrCorruptRecord)
@@ -124,6 +188,31 @@ func (r *reader) string() string {
 	s := string(r.buf[:n])
 	r.buf = r.buf[n:]
 	return s
+}
+
+func (r *reader) value(same string) string {
+	if r.err || len(r.buf) == 0 {
+		r.err = true
+		return ""
+	}
+	tag := r.buf[0]
+	r.buf = r.buf[1:]
+	switch tag {
+	case valueString:
+		return r.string()
+	case valueUUID:
+		if len(r.buf) < 16 {
+			r.err = true
+			return ""
+		}
+		s := formatUUID(r.buf[:16])
+		r.buf = r.buf[16:]
+		return s
+	case valueSameAsUUID:
+		return same
+	}
+	r.err = true
+	return ""
 }
 
 // message builds a fresh watermill message for one delivery of rec at offset

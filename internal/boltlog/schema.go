@@ -7,18 +7,20 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// File layout (version 2):
+// File layout (version 3):
 //
 //	meta/format                      -> one byte, the layout version
 //	topics/<topic>/partitions        -> partition count, 4 bytes big endian
-//	topics/<topic>/<p>/<off>         -> record (see record.go); p is a bucket
-//	                                    named by 4 bytes big endian, off is
-//	                                    8 bytes big endian, dense from 0
+//	topics/<topic>/<p>/<off>         -> batch of records from offset off on
+//	                                    (see batch.go); p is a bucket named
+//	                                    by 4 bytes big endian, off is 8
+//	                                    bytes big endian; offsets are dense
+//	                                    from 0 across batches
 //	groups/<group>/<topic>/<p>       -> next offset to deliver, 8 bytes big endian
 //
-// Version 1 kept every topic as a single partition (topics/<topic>/<off>,
-// groups/<group>/<topic> -> offset). It is not read by this version: Open
-// rejects such a file with ErrUnsupportedFormat.
+// Version 2 stored one unchecked record per key; version 1 kept every topic
+// as a single partition. Neither is read by this version: Open rejects such
+// a file with ErrUnsupportedFormat.
 var (
 	bucketMeta    = []byte("meta")
 	bucketTopics  = []byte("topics")
@@ -29,7 +31,8 @@ var (
 
 const (
 	layoutV1 byte = 1 // single-partition topics; no longer readable
-	layoutV2 byte = 2 // partitioned topics
+	layoutV2 byte = 2 // one unchecked record per key; no longer readable
+	layoutV3 byte = 3 // checksummed, compressed record batches
 )
 
 // initSchema creates the top-level buckets and checks the layout version.
@@ -40,14 +43,14 @@ func initSchema(tx *bolt.Tx) error {
 	}
 	switch v := meta.Get(keyFormat); {
 	case v == nil:
-		if err := meta.Put(keyFormat, []byte{layoutV2}); err != nil {
+		if err := meta.Put(keyFormat, []byte{layoutV3}); err != nil {
 			return err
 		}
-	case len(v) == 1 && v[0] == layoutV1:
-		return fmt.Errorf("%w: layout 1 (single-partition topics) was written by an earlier version; "+
-			"this version reads layout %d only: move the file away to start an empty log", ErrUnsupportedFormat, layoutV2)
-	case len(v) != 1 || v[0] != layoutV2:
-		return fmt.Errorf("%w: layout %v, this version reads layout %d only", ErrUnsupportedFormat, v, layoutV2)
+	case len(v) == 1 && (v[0] == layoutV1 || v[0] == layoutV2):
+		return fmt.Errorf("%w: layout %d was written by an earlier version; this version reads layout %d only: "+
+			"move the file away to start an empty log (the views are rebuilt from the new log)", ErrUnsupportedFormat, v[0], layoutV3)
+	case len(v) != 1 || v[0] != layoutV3:
+		return fmt.Errorf("%w: layout %v, this version reads layout %d only", ErrUnsupportedFormat, v, layoutV3)
 	}
 	for _, name := range [][]byte{bucketTopics, bucketGroups} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -130,13 +133,21 @@ func endOffsetTx(tx *bolt.Tx, topic string, p int) (uint64, error) {
 	return endOfBucket(b)
 }
 
+// endOfBucket is the offset after the last record of a partition bucket.
 func endOfBucket(b *bolt.Bucket) (uint64, error) {
-	k, _ := b.Cursor().Last()
+	k, v := b.Cursor().Last()
 	if k == nil {
 		return 0, nil
 	}
 	off, err := decodeOffset(k)
-	return off + 1, err
+	if err != nil {
+		return 0, err
+	}
+	h, err := decodeBatchHeader(k, v)
+	if err != nil {
+		return 0, fmt.Errorf("offset %d: %w", off, err)
+	}
+	return off + h.count, nil
 }
 
 // endOffsetsTx returns the end offset of every partition of topic, or nil

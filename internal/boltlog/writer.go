@@ -47,6 +47,7 @@ type writer struct {
 
 	// Owned by run.
 	ends    map[topicPartition]uint64 // next offset per partition
+	loose   map[topicPartition]uint64 // first loose offset per partition
 	pending map[groupPartition]*cursor
 
 	txs, appended, commits atomic.Uint64
@@ -61,6 +62,7 @@ func newWriter(db *bolt.DB, h *hub, counts *partitionCounts, cfg *Config) *write
 		stop:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 		ends:     make(map[topicPartition]uint64),
+		loose:    make(map[topicPartition]uint64),
 		pending:  make(map[groupPartition]*cursor),
 	}
 }
