@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/pizzeria/pizzeria/internal/boltlog"
 	"github.com/pizzeria/pizzeria/internal/boltstore"
 	"github.com/pizzeria/pizzeria/projections"
 )
@@ -27,6 +28,11 @@ func checkDataDir(dataDir string, stdout io.Writer) error {
 	var damaged []error
 	for _, f := range files {
 		if _, err := os.Stat(f.path); os.IsNotExist(err) {
+			if f.name == "event log" && fileExists(viewsDirOf(dataDir)) {
+				fmt.Fprintf(stdout, "%-18s %s: DAMAGED\nthe log is missing but views built from it exist: restore it from a copy\n", f.name, f.path)
+				damaged = append(damaged, fmt.Errorf("%s: %s is missing", f.name, f.path))
+				continue
+			}
 			fmt.Fprintf(stdout, "%-18s %s: absent\n", f.name, f.path)
 			continue
 		}
@@ -43,6 +49,13 @@ func checkDataDir(dataDir string, stdout io.Writer) error {
 	return nil
 }
 
-func checkLog(path string) error { return boltstore.Check(path, nil) }
+// checkLog verifies the embedded log: every record batch's checksum and
+// bbolt's own check.
+func checkLog(path string) error { return boltlog.Check(path, boltstore.OpenTimeout) }
 
 func viewsDirOf(dataDir string) string { return filepath.Join(dataDir, "views") }
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -53,8 +55,12 @@ func TestDamagedDataDir(t *testing.T) {
 		// record): reads of a damaged record answer an error, not changed
 		// data.
 		reported bool
+		// logDamaged: the log itself is damaged: serving and replay refuse
+		// with an error naming it, and the views stay as they were.
+		logDamaged bool
 	}{
-		{name: "empty log under full views", damage: truncate("log.db", 0),
+		{name: "emptied log", damage: truncate("log.db", 0), refused: "is empty"},
+		{name: "log removed under full views", damage: remove("log.db"),
 			refused: "the event log is shorter than what the views were built from"},
 		{name: "log truncated mid-file", damage: truncate("log.db", 0.1),
 			refused: "log.db"},
@@ -64,6 +70,8 @@ func TestDamagedDataDir(t *testing.T) {
 		{name: "CURRENT garbled", damage: write(filepath.Join("views", "CURRENT"), "seven\n"),
 			refused: "CURRENT is damaged"},
 		{name: "one byte of a view record changed", damage: flipInViews, reported: true},
+		{name: "garbage in a page of the log", damage: garbleLogPage, logDamaged: true},
+		{name: "one byte of the log changed", damage: flipInLog, logDamaged: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -75,6 +83,21 @@ func TestDamagedDataDir(t *testing.T) {
 			code, out := runFor(t, 30*time.Second, "check", "--data-dir", dir)
 			if noCrash(t, out); code == 0 || !strings.Contains(out, "DAMAGED") {
 				t.Fatalf("check exited %d on a damaged data dir:\n%s", code, out)
+			}
+			if c.logDamaged {
+				// Nothing is served or rebuilt from a damaged log, and the
+				// views built before the damage stay as they were.
+				for _, args := range [][]string{{"replay", "--data-dir", dir}, {"--data-dir", dir, "--http-addr", freeAddr(t)}} {
+					code, out := runFor(t, 30*time.Second, args...)
+					if noCrash(t, out); code == 0 || !strings.Contains(out, "log.db") {
+						t.Fatalf("%v over a damaged log exited %d, want an error naming the file:\n%s", args, code, out)
+					}
+				}
+				_, out := runFor(t, 30*time.Second, "check", "--data-dir", dir)
+				if !regexp.MustCompile(`views\s+\S+: ok`).MatchString(out) {
+					t.Fatalf("the views changed after the log was damaged:\n%s", out)
+				}
+				return
 			}
 			if c.refused != "" {
 				code, out := runFor(t, 30*time.Second, "--data-dir", dir, "--http-addr", freeAddr(t))
@@ -167,6 +190,48 @@ func flipInViews(t *testing.T, dir string) {
 	}
 	if n == 0 {
 		t.Fatal("no cheese found in the views file")
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// garbleLogPage overwrites a page of the log in use with random bytes.
+func garbleLogPage(t *testing.T, dir string) {
+	path := filepath.Join(dir, "log.db")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := 4096
+	if len(b) < 6*page {
+		t.Fatalf("log of %d bytes is too small to damage a data page", len(b))
+	}
+	junk := make([]byte, page)
+	rand.NewChaCha8([32]byte{1}).Read(junk)
+	copy(b[4*page:], junk)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// flipInLog changes one byte in every stored copy of an order id in the
+// log: inside an event, where only the record checksum can tell.
+func flipInLog(t *testing.T, dir string) {
+	path := filepath.Join(dir, "log.db")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, word := range []string{"count", "cheese", "sauce"} {
+		for i := bytes.Index(b, []byte(word)); i >= 0; i = bytes.Index(b, []byte(word)) {
+			b[i] ^= 0x01
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no plain field name in the log to change")
 	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)

@@ -130,7 +130,16 @@ func endOffsetTx(tx *bolt.Tx, topic string, p int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return endOfBucket(b)
+	end, err := endOfBucket(b)
+	return end, where(tx, topic, p, err)
+}
+
+// where names the file, topic and partition of a damaged record.
+func where(tx *bolt.Tx, topic string, p int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: topic %s partition %d: %w", tx.DB().Path(), topic, p, err)
 }
 
 // endOfBucket is the offset after the last record of a partition bucket.
@@ -168,7 +177,7 @@ func endOffsetsTx(tx *bolt.Tx, topic string) ([]uint64, error) {
 			return nil, err
 		}
 		if ends[p], err = endOfBucket(b); err != nil {
-			return nil, err
+			return nil, where(tb.Tx(), topic, p, err)
 		}
 	}
 	return ends, nil
