@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,6 +51,19 @@ type Config struct {
 	// Registry is served at /metrics; the HTTP metrics are registered on it
 	// (a fresh registry if nil).
 	Registry *prometheus.Registry
+	// Watcher wakes the order streams (GET /orders/{id}/events), served
+	// when it and Queries are set.
+	Watcher query.Watcher
+	// Kitchen feeds GET /kitchen/events; nil: not served.
+	Kitchen *KitchenFeed
+	// MaxStreams caps open streams (DefaultMaxStreams if 0); one more is
+	// refused with a 503.
+	MaxStreams int
+	// Heartbeat is how often an idle stream says it is alive
+	// (DefaultHeartbeat if 0).
+	Heartbeat time.Duration
+	// Board serves the web board at / when set.
+	Board http.Handler
 }
 
 func (c *Config) setDefaults() {
@@ -62,11 +76,20 @@ func (c *Config) setDefaults() {
 	if c.Registry == nil {
 		c.Registry = prometheus.NewRegistry()
 	}
+	if c.MaxStreams == 0 {
+		c.MaxStreams = DefaultMaxStreams
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = DefaultHeartbeat
+	}
 }
 
 // Validate reports every problem with the configuration at once.
 func (c Config) Validate() error {
 	var errs []error
+	if c.MaxStreams < 0 || c.Heartbeat < 0 {
+		errs = append(errs, errors.New("api: MaxStreams and Heartbeat must not be negative"))
+	}
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, errors.New("api: MaxBodyBytes must not be negative"))
 	}
@@ -91,6 +114,8 @@ type server struct {
 	log     *slog.Logger
 	metrics *httpMetrics
 	token   tokenDigest
+	streams streamSlots
+	sse     *sseMetrics
 }
 
 // NewHandler validates cfg and returns the HTTP handler. It puts gin in
@@ -115,6 +140,10 @@ func newEngine(cfg Config) (*gin.Engine, error) {
 		return nil, err
 	}
 	s := &server{cfg: cfg, log: cfg.Logger, metrics: m, token: digestToken(cfg.AdminToken)}
+	s.streams.max = int64(cfg.MaxStreams)
+	if s.sse, err = newSSEMetrics(cfg.Registry); err != nil {
+		return nil, err
+	}
 
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
@@ -151,6 +180,16 @@ func (s *server) routes(e *gin.Engine) {
 		e.GET("/reports/cheese", s.cheeseReport)
 		e.GET("/order/:id", s.legacyGetOrder)
 		e.GET("/report", s.legacyReport)
+		if s.cfg.Watcher != nil {
+			e.GET("/orders/:id/events", s.orderEvents)
+		}
+	}
+	if s.cfg.Kitchen != nil {
+		e.GET("/kitchen/events", s.kitchenEvents)
+	}
+	if s.cfg.Board != nil {
+		e.GET("/", gin.WrapH(s.cfg.Board))
+		e.GET("/board/*file", gin.WrapH(s.cfg.Board))
 	}
 	if s.cfg.adminEnabled() {
 		admin := e.Group("/admin", s.requireAdmin)

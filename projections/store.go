@@ -33,6 +33,8 @@ type Store struct {
 	db     *bolt.DB // the served views
 	gen    int      // its generation, the number in its file name
 	shadow *bolt.DB // a rebuild in progress: live applies go here too
+
+	observers observers
 }
 
 // Open opens the views in dir, creating an empty set if there is none.
@@ -83,6 +85,7 @@ func (s *Store) Apply(evs ...events.Event) error {
 	if err != nil {
 		return fmt.Errorf("views: %w", err)
 	}
+	s.observers.notify(evs)
 	for _, id := range changed {
 		s.notify.Changed(id)
 	}
