@@ -12,9 +12,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
 
 	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/internal/deadletter"
+	"github.com/pizzeria/pizzeria/internal/telemetry"
 	"github.com/pizzeria/pizzeria/projections"
 	"github.com/pizzeria/pizzeria/query"
 )
@@ -64,6 +66,9 @@ type Config struct {
 	Heartbeat time.Duration
 	// Board serves the web board at / when set.
 	Board http.Handler
+	// Tracing, when set, makes each request a span continuing the W3C
+	// trace context the client sent.
+	Tracing *telemetry.Tracing
 }
 
 func (c *Config) setDefaults() {
@@ -156,6 +161,10 @@ func newEngine(cfg Config) (*gin.Engine, error) {
 	// Client addresses are not used; trust no forwarding headers.
 	if err := e.SetTrustedProxies(nil); err != nil {
 		return nil, err
+	}
+	if cfg.Tracing != nil {
+		e.Use(otelgin.Middleware("pizzeria",
+			otelgin.WithTracerProvider(cfg.Tracing.Provider), otelgin.WithPropagators(cfg.Tracing.Propagator())))
 	}
 	e.Use(s.observe, s.measure, s.recover)
 	e.NoRoute(s.noRoute)

@@ -56,7 +56,7 @@ func NewPlaceOrderHandler(pub Publisher, codec *events.Codec, maxCount int) *Pla
 //
 // The append is not cancelled with ctx: once started it completes or fails
 // on its own, so a client that hangs up never leaves a half-known order.
-func (h *PlaceOrderHandler) Handle(_ context.Context, cmd PlaceOrder) (Placed, error) {
+func (h *PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (Placed, error) {
 	if err := checkIdempotencyKey(cmd.IdempotencyKey); err != nil {
 		return Placed{}, err
 	}
@@ -73,6 +73,7 @@ func (h *PlaceOrderHandler) Handle(_ context.Context, cmd PlaceOrder) (Placed, e
 	if err != nil {
 		return Placed{}, err
 	}
+	msg.SetContext(context.WithoutCancel(ctx)) // carries the request's trace, not its cancellation
 	if err := h.pub.Publish(e.Topic(h.codec.Topics()), msg); err != nil {
 		return Placed{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}

@@ -27,6 +27,7 @@ type config struct {
 	ReadyMaxLag     int64
 	LogLevel        string
 	LogFormat       string
+	OTelEndpoint    string
 	Kafka           kafka.Config
 
 	finish func() error // turns raw flag values into the fields above
@@ -57,6 +58,7 @@ func (c *config) register(fs *flag.FlagSet, getenv env) {
 	str(&c.NodeID, "node-id", "PIZZERIA_NODE_ID", "", "query node name, part of its consumer group (default: generated once, kept in --data-dir)")
 	str(&c.LogLevel, "log-level", "PIZZERIA_LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "PIZZERIA_LOG_FORMAT", "text", "text or json")
+	str(&c.OTelEndpoint, "otel-endpoint", "PIZZERIA_OTEL_ENDPOINT", "", "OTLP/HTTP endpoint for traces, like http://127.0.0.1:4318; tracing is off without it or OTEL_EXPORTER_OTLP_ENDPOINT")
 	shutdown := "15s"
 	str(&shutdown, "shutdown-timeout", "PIZZERIA_SHUTDOWN_TIMEOUT", shutdown, "how long a stop may take to drain work")
 	lag := 1000

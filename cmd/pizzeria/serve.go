@@ -79,12 +79,18 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	t, err := openTransport(ctx, cfg, wlog, codec.Topics())
+	var t transport
+	obs, err := newObservability(ctx, cfg, logger, reg, p, func() transport { return t })
 	if err != nil {
 		return p, err
 	}
+	p.closers = append(p.closers, obs)
+	if t, err = openTransport(ctx, cfg, wlog, codec.Topics()); err != nil {
+		return p, err
+	}
 	p.closers = append(p.closers, t)
-	if p.kitchen, err = newKitchen(t, codec, cfg.TopicPrefix, wlog, reg, cfg.ShutdownTimeout); err != nil {
+	t = obs.instrument(t)
+	if p.kitchen, err = newKitchen(t, codec, cfg.TopicPrefix, wlog, reg, cfg.ShutdownTimeout, obs.handlers); err != nil {
 		return p, err
 	}
 	if r.manager {
@@ -102,7 +108,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 			return p, err
 		}
 	}
-	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p.kitchen, cfg.ReadyMaxLag)}
+	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p.kitchen, cfg.ReadyMaxLag), Tracing: obs.tracing}
 	if r.views {
 		if p.store, err = projections.Open(filepath.Join(cfg.DataDir, "views")); err != nil {
 			return p, err
@@ -117,6 +123,9 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		}
 		q := query.New(p.store, p.store.Notifier())
 		apiCfg.Queries = &q
+		if err := obs.serveViews(p.store, &q, totalLag(t, p.kitchen), reg, &apiCfg); err != nil {
+			return p, err
+		}
 		if cfg.AdminToken != "" {
 			apiCfg.Admin, apiCfg.AdminToken = newAdmin(cfg, t, codec, p.store, logger), cfg.AdminToken
 		}
