@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/pizzeria/pizzeria/command"
 	"github.com/pizzeria/pizzeria/internal/kafka"
 )
@@ -31,6 +33,10 @@ type config struct {
 	Kafka           kafka.Config
 
 	finish func() error // turns raw flag values into the fields above
+
+	// tracerProvider, when set (by tests), receives the spans instead of
+	// an OTLP exporter.
+	tracerProvider trace.TracerProvider
 }
 
 // env reads the environment; tests substitute their own.

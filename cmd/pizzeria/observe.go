@@ -30,11 +30,15 @@ type observability struct {
 // the kitchen metrics on reg. Consumer lag is read from p's kitchen at each
 // scrape, completion latency from its views when it has them.
 func newObservability(ctx context.Context, cfg *config, logger *slog.Logger, reg *prometheus.Registry, p *process, t func() transport) (*observability, error) {
-	tr, err := telemetry.SetupTracing(ctx, cfg.OTelEndpoint, "pizzeria")
-	if err != nil {
-		return nil, err
+	tr := telemetry.NewTracing(cfg.tracerProvider)
+	if cfg.tracerProvider == nil {
+		var err error
+		if tr, err = telemetry.SetupTracing(ctx, cfg.OTelEndpoint, "pizzeria"); err != nil {
+			return nil, err
+		}
 	}
 	o := &observability{tracing: tr}
+	var err error
 	o.metrics, err = telemetry.NewMetrics(telemetry.MetricsConfig{
 		Registry: reg,
 		Lag: func(ctx context.Context) ([]telemetry.PartitionLag, error) {
