@@ -32,6 +32,13 @@ type Admin interface {
 	Redrive(ctx context.Context) (int, error)
 }
 
+// Board is a web page and its assets.
+type Board interface {
+	http.Handler
+	// Paths lists the URL paths it serves.
+	Paths() []string
+}
+
 // Config says what this node serves. A node may take orders, serve views,
 // or both; routes for what it does not do are not registered.
 type Config struct {
@@ -65,7 +72,7 @@ type Config struct {
 	// (DefaultHeartbeat if 0).
 	Heartbeat time.Duration
 	// Board serves the web board at / when set.
-	Board http.Handler
+	Board Board
 	// Tracing, when set, makes each request a span continuing the W3C
 	// trace context the client sent.
 	Tracing *telemetry.Tracing
@@ -196,9 +203,10 @@ func (s *server) routes(e *gin.Engine) {
 	if s.cfg.Kitchen != nil {
 		e.GET("/kitchen/events", s.kitchenEvents)
 	}
-	if s.cfg.Board != nil {
-		e.GET("/", gin.WrapH(s.cfg.Board))
-		e.GET("/board/*file", gin.WrapH(s.cfg.Board))
+	if b := s.cfg.Board; b != nil {
+		for _, path := range b.Paths() {
+			e.GET(path, gin.WrapH(b))
+		}
 	}
 	if s.cfg.adminEnabled() {
 		admin := e.Group("/admin", s.requireAdmin)

@@ -30,7 +30,7 @@ func route(method, path string) string {
 }
 
 func TestOpenAPIDescribesExactlyTheRegisteredRoutes(t *testing.T) {
-	h := newHarness(t, withAdmin(&logAdmin{}))
+	h := newHarness(t, withAdmin(&logAdmin{}), withLive)
 	rec := h.do("GET", "/openapi.json", "")
 	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/json" {
 		t.Fatalf("%d %s", rec.Code, rec.Header().Get("Content-Type"))

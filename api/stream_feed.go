@@ -19,7 +19,7 @@ const (
 	DefaultClientBuffer = 256  // frames a client may fall behind before it is dropped
 	feedRing            = 1024 // frames kept for Last-Event-ID resumption
 	feedFlush           = 250 * time.Millisecond
-	feedMaxPending      = 512 // placements or completions held per flush; more are summed up
+	feedMaxPending      = 512 // placements or completions held per flush; more are only counted
 )
 
 // KitchenFeedConfig configures a KitchenFeed.
@@ -38,8 +38,10 @@ type KitchenFeedConfig struct {
 }
 
 // KitchenFeed turns the stream of applied events into the frames of
-// GET /kitchen/events: placements and completions as they happen, pizzas
-// per stage per second, the cheese report when it changes, dead letters.
+// GET /kitchen/events: placements, completions and dead letters as they
+// happen (each frame a JSON array of those since the last one, flushed four
+// times a second), pizzas per stage per second, the cheese report when it
+// changes.
 //
 // Feeding it never blocks: Observe and DeadLetter only count and append
 // under a mutex, a goroutine of its own publishes, and publishing never
@@ -202,14 +204,16 @@ func (f *KitchenFeed) flushEvents() {
 	placed, completed, letters := f.placed, f.completed, f.letters
 	f.placed, f.completed, f.letters = nil, nil, nil
 	f.mu.Unlock()
-	for _, p := range placed {
-		f.publish("placed", p)
+	// One frame per kind and flush, however busy the kitchen: a client's
+	// buffer counts frames, and bursts must not fill it.
+	if len(placed) > 0 {
+		f.publish("placed", placed)
 	}
-	for _, c := range completed {
-		f.publish("completed", c)
+	if len(completed) > 0 {
+		f.publish("completed", completed)
 	}
-	for _, l := range letters {
-		f.publish("dead_letter", l)
+	if len(letters) > 0 {
+		f.publish("dead_letter", letters)
 	}
 }
 

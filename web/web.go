@@ -13,14 +13,29 @@ import (
 //go:embed board
 var assets embed.FS
 
+// Board is the board's HTTP handler.
+type Board struct{ http.Handler }
+
+// Paths lists every URL path the board serves: / and each asset.
+func (Board) Paths() []string {
+	paths := []string{"/"}
+	fs.WalkDir(assets, "board", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && p != "board/index.html" {
+			paths = append(paths, "/"+p)
+		}
+		return nil
+	})
+	return paths
+}
+
 // Handler serves the board: index.html at / and its assets under /board/.
-func Handler() http.Handler {
+func Handler() Board {
 	sub, err := fs.Sub(assets, "board")
 	if err != nil {
 		panic(err) // the embedded folder is always there
 	}
 	files := http.FileServerFS(sub)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return Board{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -34,5 +49,5 @@ func Handler() http.Handler {
 		r2 := r.Clone(r.Context())
 		r2.URL.Path = strings.TrimPrefix(r.URL.Path, "/board")
 		files.ServeHTTP(w, r2)
-	})
+	})}
 }

@@ -139,13 +139,17 @@ function connectKitchen() {
   const es = new EventSource("/kitchen/events");
   es.onopen = () => { conn.textContent = "live"; conn.classList.remove("bad"); };
   es.onerror = () => { conn.textContent = "reconnecting…"; conn.classList.add("bad"); };
+  // placed, completed and dead_letter frames are arrays of what happened
+  // since the previous frame.
   es.addEventListener("placed", (ev) => {
-    const p = JSON.parse(ev.data);
-    upsertOrder({ order_id: p.order_id, count: p.count, placed_at: p.placed_at, status: recent.has(p.order_id) ? undefined : "placed" });
+    for (const p of JSON.parse(ev.data)) {
+      upsertOrder({ order_id: p.order_id, count: p.count, placed_at: p.placed_at, status: recent.has(p.order_id) ? undefined : "placed" });
+    }
   });
   es.addEventListener("completed", (ev) => {
-    const c = JSON.parse(ev.data);
-    if (recent.has(c.order_id)) upsertOrder({ order_id: c.order_id, status: "completed" });
+    for (const c of JSON.parse(ev.data)) {
+      if (recent.has(c.order_id)) upsertOrder({ order_id: c.order_id, status: "completed" });
+    }
   });
   es.addEventListener("cheese", (ev) => drawCheese(JSON.parse(ev.data)));
   es.addEventListener("rates", (ev) => {
@@ -161,9 +165,9 @@ function connectKitchen() {
     dead.textContent = r.dead_letters_total;
     dead.classList.toggle("bad", r.dead_letters_total > 0);
   });
-  es.addEventListener("dead_letter", () => {
+  es.addEventListener("dead_letter", (ev) => {
     const dead = $("#dead");
-    dead.textContent = String(parseInt(dead.textContent, 10) + 1);
+    dead.textContent = String(parseInt(dead.textContent, 10) + JSON.parse(ev.data).length);
     dead.classList.add("bad");
   });
 }
