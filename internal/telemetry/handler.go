@@ -46,17 +46,18 @@ func (h *Handlers) Outer(next message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		topic := message.SubscribeTopicFromCtx(msg.Context())
 		handler := message.HandlerNameFromCtx(msg.Context())
-		ctx, span := h.Tracing.tracer.Start(h.Tracing.extract(msg), handler,
-			trace.WithSpanKind(trace.SpanKindConsumer),
-			trace.WithAttributes(
+		ctx, span := h.Tracing.tracer.Start(h.Tracing.extract(msg), handler, trace.WithSpanKind(trace.SpanKindConsumer))
+		defer span.End()
+		if span.IsRecording() { // with tracing off, spend nothing on attributes
+			span.SetAttributes(
 				semconv.MessagingDestinationName(topic),
 				attribute.String("messaging.consumer.group.name", handler),
 				attribute.String("event_id", msg.Metadata.Get(events.MetaEventID)),
 				attribute.String("order_id", msg.Metadata.Get(events.MetaCorrelationID)),
 				attribute.String("partition", msg.Metadata.Get(events.MetaReceivedPartition)),
 				attribute.String("offset", msg.Metadata.Get(events.MetaReceivedOffset)),
-			))
-		defer span.End()
+			)
+		}
 		msg.SetContext(ctx)
 		poisonedBefore := msg.Metadata.Get(middleware.ReasonForPoisonedKey) != ""
 		out, err := next(msg)

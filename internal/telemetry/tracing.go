@@ -116,12 +116,11 @@ func (p *tracedPublisher) Publish(topic string, msgs ...*message.Message) error 
 	if len(msgs) > 0 {
 		ctx = msgs[0].Context()
 	}
-	ctx, span := p.t.tracer.Start(ctx, "append "+topic, trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(
-			semconv.MessagingDestinationName(topic),
-			attribute.Int("messaging.batch.message_count", len(msgs)),
-		))
+	ctx, span := p.t.tracer.Start(ctx, "append "+topic, trace.WithSpanKind(trace.SpanKindProducer))
 	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(semconv.MessagingDestinationName(topic), attribute.Int("messaging.batch.message_count", len(msgs)))
+	}
 	for _, m := range msgs {
 		p.t.propagator.Inject(ctx, metadataCarrier(m.Metadata))
 	}
