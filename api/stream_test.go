@@ -342,3 +342,30 @@ func dialStalled(t *testing.T, addr string) net.Conn {
 	fmt.Fprintf(c, "GET /kitchen/events HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
 	return c
 }
+
+// TestStreamsOutliveTheServerWriteTimeout: a stream lifts the server's
+// write timeout (which bounds ordinary answers) and keeps sending
+// heartbeats past it.
+func TestStreamsOutliveTheServerWriteTimeout(t *testing.T) {
+	h := newHarness(t, withLive, func(_ *harness, c *Config) { c.Heartbeat = 50 * time.Millisecond })
+	srv := httptest.NewUnstartedServer(h.handler)
+	srv.Config.WriteTimeout = 300 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	defer srv.CloseClientConnections() // streams end only when their client goes
+	s := openStream(t, srv, "/kitchen/events", "")
+	beats := 0
+	end := time.Now().Add(time.Second)
+	for time.Now().Before(end) {
+		line, err := s.r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("the stream ended after %d heartbeats: %v", beats, err)
+		}
+		if line == ": ping\n" {
+			beats++
+		}
+	}
+	if beats < 5 {
+		t.Fatalf("%d heartbeats in a second, want about 20", beats)
+	}
+}
