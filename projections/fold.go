@@ -64,7 +64,11 @@ func (f *folder) apply(e events.Event) (bool, error) {
 			f.dropStrangers(o, b.OrderID)
 		}
 	case *events.OrderCompleted:
-		if o.rec.CompletedAt == nil {
+		// A completion redelivered through the kitchen after a crash may be
+		// written twice, a moment apart (the same event id, the stage's
+		// clock in its time): the earliest is kept, whichever arrives
+		// first, so live and rebuilt views agree.
+		if o.rec.CompletedAt == nil || b.CompletedAt.Before(*o.rec.CompletedAt) {
 			at := b.CompletedAt
 			o.rec.CompletedAt, changed = &at, true
 		}
@@ -208,13 +212,21 @@ func readCount(name string, v []byte) (int64, error) {
 	return int64(binary.BigEndian.Uint64(v[:8])), nil
 }
 
+// folded is what foldBatch did.
+type folded struct {
+	changed, completed []string       // orders changed, and those that became completed
+	applied            int            // events that changed something
+	fresh              []events.Event // events not seen before at their position, and not rejected
+	rejected           []error        // per item, why it was left out; nil when none was
+}
+
 // foldBatch applies items into the views of tx. With track set it keeps
 // positions too: an item whose position was applied before (a redelivery)
 // is skipped, and the positions of the others are recorded in the same
 // transaction as their effects. An item that breaks an order's invariants
-// is left out and its error set in rejected (nil when none was); its
-// position is not recorded, so a redelivery is rejected again.
-func foldBatch(tx *bolt.Tx, items []item, track bool) (changed, completed []string, applied int, rejected []error, err error) {
+// is left out and its error set in rejected; its position is not
+// recorded, so a redelivery is rejected again.
+func foldBatch(tx *bolt.Tx, items []item, track bool) (out folded, err error) {
 	f := newFolder(tx)
 	var pos *boltstore.Positions
 	if track {
@@ -224,7 +236,7 @@ func foldBatch(tx *bolt.Tx, items []item, track bool) (changed, completed []stri
 		if track && it.pos != nil {
 			seen, err := pos.Applied(*it.pos)
 			if err != nil {
-				return nil, nil, 0, nil, err
+				return out, err
 			}
 			if seen {
 				continue
@@ -232,31 +244,32 @@ func foldBatch(tx *bolt.Tx, items []item, track bool) (changed, completed []stri
 		}
 		ok, err := f.apply(it.event)
 		if errors.Is(err, ErrNotInOrder) {
-			if rejected == nil {
-				rejected = make([]error, len(items))
+			if out.rejected == nil {
+				out.rejected = make([]error, len(items))
 			}
-			rejected[i] = err
+			out.rejected[i] = err
 			continue
 		}
 		if err != nil {
-			return nil, nil, 0, nil, err
+			return out, err
 		}
 		if track && it.pos != nil {
 			if err := pos.Mark(*it.pos); err != nil {
-				return nil, nil, 0, nil, err
+				return out, err
 			}
 		}
+		out.fresh = append(out.fresh, it.event)
 		if ok {
-			applied++
+			out.applied++
 		}
 	}
 	if track {
 		if err := pos.Flush(); err != nil {
-			return nil, nil, 0, nil, err
+			return out, err
 		}
 	}
-	changed, completed, err = f.flush()
-	return changed, completed, applied, rejected, err
+	out.changed, out.completed, err = f.flush()
+	return out, err
 }
 
 // item is an event to fold in and, when it came from a subscriber, where it

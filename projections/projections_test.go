@@ -173,8 +173,9 @@ func TestOneTransactionCountsARepeatedEventOnce(t *testing.T) {
 		{event: cheese, pos: &boltstore.Position{Offset: 99}}, // written twice: same event, new position
 	}
 	var applied int
-	err := s.db.Update(func(tx *bolt.Tx) (err error) {
-		_, _, applied, _, err = foldBatch(tx, items, true)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		done, err := foldBatch(tx, items, true)
+		applied = done.applied
 		return err
 	})
 	if err != nil {
@@ -284,4 +285,31 @@ func TestPizzasNotInTheirOrderAreRefused(t *testing.T) {
 			t.Fatalf("%+v %v", o, err)
 		}
 	})
+}
+
+// The same completion written twice a moment apart (a stage ran again after
+// a crash) folds to the earliest time, in whichever order the two arrive.
+func TestTwoCompletionsOfOneOrderKeepTheEarliest(t *testing.T) {
+	log := kitchen(t, "twice-done", 1, t0)
+	first := decode(t, log[len(log)-1])
+	later := first
+	body := *first.Body.(*events.OrderCompleted)
+	body.CompletedAt = body.CompletedAt.Add(time.Second)
+	later.Body = &body
+	a, b := MustOpen(t), MustOpen(t)
+	for _, l := range log[:len(log)-1] {
+		a.Apply(decode(t, l))
+		b.Apply(decode(t, l))
+	}
+	a.Apply(first)
+	a.Apply(later)
+	b.Apply(later)
+	b.Apply(first)
+	da, _ := a.Digest()
+	if db, _ := b.Digest(); da != db {
+		t.Fatal("the views depend on which completion arrived first")
+	}
+	if o, _ := b.Order(context.Background(), "twice-done"); !o.CompletedAt.Equal(first.Body.(*events.OrderCompleted).CompletedAt) {
+		t.Fatalf("completed at %v, want the earlier time", o.CompletedAt)
+	}
 }

@@ -36,6 +36,8 @@ type Store struct {
 	db     *bolt.DB // the served views
 	gen    int      // its generation, the number in its file name
 	shadow *bolt.DB // a rebuild in progress: live applies go here too
+
+	observers observers
 }
 
 // Open opens the views in dir, creating an empty set if there is none.
@@ -132,19 +134,18 @@ func requestError(rejected []error, err error) error {
 // in one transaction each, and wakes the watchers of what changed. It
 // returns, per item, why it was rejected (nil if none was).
 func (s *Store) commit(items []item) ([]error, error) {
-	var changed, completed []string
-	var rejected []error
+	var done folded
 	s.mu.RLock()
 	err := boltstore.Guard(s.db.Path(), func() error {
 		return s.db.Update(func(tx *bolt.Tx) (err error) {
-			changed, completed, _, rejected, err = foldBatch(tx, items, true)
+			done, err = foldBatch(tx, items, true)
 			return err
 		})
 	})
 	if err == nil && s.shadow != nil {
 		err = boltstore.Guard(s.shadow.Path(), func() error {
 			return s.shadow.Update(func(tx *bolt.Tx) error {
-				_, _, _, _, err := foldBatch(tx, items, false)
+				_, err := foldBatch(tx, items, false)
 				return err
 			})
 		})
@@ -153,8 +154,9 @@ func (s *Store) commit(items []item) ([]error, error) {
 	if err != nil {
 		return nil, fmt.Errorf("views: %w", err)
 	}
-	s.notify.changed(changed, completed)
-	return rejected, nil
+	s.observers.notify(done.fresh)
+	s.notify.changed(done.changed, done.completed)
+	return done.rejected, nil
 }
 
 // view runs fn in a read transaction on the served views.
