@@ -31,6 +31,8 @@ type subscription struct {
 
 	ctx    context.Context // ends when the subscription stops
 	cancel context.CancelFunc
+	halt   chan struct{} // closed first when stopping: hand nothing more out
+	halted chan struct{} // closed by dispatch when it has stopped
 	loops  sync.WaitGroup
 	once   sync.Once
 
@@ -77,6 +79,7 @@ func newSubscription(cfg Config, group, topic, instanceID string) (*subscription
 		return nil, err
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.halt, s.halted = make(chan struct{}), make(chan struct{})
 	s.loops.Go(s.poll)
 	s.loops.Go(s.dispatch)
 	s.loops.Go(s.commitLoop)
@@ -132,6 +135,7 @@ func (s *subscription) signal() {
 // dispatch hands eligible messages out one by one and closes the channel
 // when the subscription stops.
 func (s *subscription) dispatch() {
+	defer close(s.halted)
 	defer close(s.out)
 	for {
 		d := s.next()
@@ -159,7 +163,7 @@ func (s *subscription) dispatch() {
 		select {
 		case s.out <- msg:
 			go s.watch(d, msg, cancel)
-		case <-s.ctx.Done():
+		case <-s.halt:
 			cancel()
 			return
 		}
@@ -183,7 +187,7 @@ func (s *subscription) next() *delivery {
 		s.mu.Unlock()
 		select {
 		case <-s.wake:
-		case <-s.ctx.Done():
+		case <-s.halt:
 			return nil
 		}
 	}
@@ -389,11 +393,14 @@ func (s *subscription) drop(ids []int32) []commitItem {
 	return items
 }
 
-// stop ends the subscription: no more messages are handed out, acks made so
-// far are committed, the member leaves the group (a static member stays, to
+// stop ends the subscription: no more messages are handed out, messages in
+// flight get up to ackSettle to be acked, acks made so far are committed, the member leaves the group (a static member stays, to
 // come back) and the channel is closed.
 func (s *subscription) stop() {
 	s.once.Do(func() {
+		close(s.halt)
+		<-s.halted
+		s.settle()
 		s.cancel()
 		s.loops.Wait()
 		s.mu.Lock()
@@ -406,4 +413,25 @@ func (s *subscription) stop() {
 		s.commit(ctx, items)
 		s.cl.Close()
 	})
+}
+
+// ackSettle is how long a stopping subscription waits for the messages it
+// handed out to be acked or nacked, so that a graceful stop commits the work
+// of handlers still finishing instead of handing it to the next owner again.
+const ackSettle = 250 * time.Millisecond
+
+func (s *subscription) settle() {
+	deadline := time.Now().Add(ackSettle)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		n := 0
+		for _, p := range s.parts {
+			n += len(p.outstanding())
+		}
+		s.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
