@@ -17,15 +17,7 @@ var codec = events.NewCodec(events.DefaultTopics())
 
 func decodeAll(t *testing.T, topic string, msgs []*message.Message) []events.Event {
 	t.Helper()
-	out := make([]events.Event, len(msgs))
-	for i, m := range msgs {
-		e, err := codec.Decode(topic, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[i] = e
-	}
-	return out
+	return testkit.DecodeAll(t, codec, topic, msgs)
 }
 
 func readTopic(tb testing.TB, l *boltlog.Log, topic string) []*message.Message {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pizzeria/pizzeria/internal/testkit"
+
 	"github.com/pizzeria/pizzeria/kitchen"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -18,15 +20,7 @@ var codec = events.NewCodec(events.DefaultTopics())
 
 func decodeAll(t *testing.T, topic string, msgs []*message.Message) []events.Event {
 	t.Helper()
-	out := make([]events.Event, len(msgs))
-	for i, m := range msgs {
-		e, err := codec.Decode(topic, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[i] = e
-	}
-	return out
+	return testkit.DecodeAll(t, codec, topic, msgs)
 }
 
 func placedMessage(t *testing.T, count int) (*message.Message, string) {

@@ -156,3 +156,12 @@ func newFlagSet(cfg *config) *pflag.FlagSet {
 	cfg.register(fs, setAll)
 	return fs
 }
+
+// testConfig is every setting at its default, on a fresh embedded data dir
+// with a short drain, for processes built inside a test.
+func testConfig(tb testing.TB) config {
+	cfg := defaultConfig()
+	cfg.DataDir = tb.TempDir()
+	cfg.ShutdownTimeout = 10 * time.Second
+	return cfg
+}

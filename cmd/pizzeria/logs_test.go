@@ -21,12 +21,7 @@ import (
 // warn, with its reason, and counted by reason.
 func TestLogLinesNameTheOrderAndTheEvent(t *testing.T) {
 	logs := &testkit.Buffer{}
-	cfg := defaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.Broker = "embedded"
-	cfg.ShutdownTimeout = 10 * time.Second
-	cfg.MaxCount = 100
-	cfg.ReadyMaxLag = 1000
+	cfg := testConfig(t)
 	cfg.LogLevel = "debug"
 	cfg.LogFormat = "json"
 	ctx, cancel := context.WithCancel(context.Background())

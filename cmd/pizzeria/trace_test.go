@@ -25,12 +25,7 @@ func tracedProcess(t *testing.T) (*process, string, *tracetest.InMemoryExporter)
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	cfg := defaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.Broker = "embedded"
-	cfg.ShutdownTimeout = 10 * time.Second
-	cfg.MaxCount = 100
-	cfg.ReadyMaxLag = 1000
+	cfg := testConfig(t)
 	cfg.LogLevel = "info"
 	cfg.LogFormat = "text"
 	cfg.tracerProvider = tp

@@ -61,3 +61,17 @@ func CookPlaced(tb testing.TB, codec *events.Codec, placed *message.Message) []L
 	}
 	return log
 }
+
+// DecodeAll decodes messages read from topic, failing the test on any.
+func DecodeAll(tb testing.TB, codec *events.Codec, topic string, msgs []*message.Message) []events.Event {
+	tb.Helper()
+	out := make([]events.Event, len(msgs))
+	for i, m := range msgs {
+		e, err := codec.Decode(topic, m)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out[i] = e
+	}
+	return out
+}
