@@ -77,8 +77,12 @@ func sseOnce(binary string, o options, run, n int) (sample, *streams, error) {
 		if st, err = openStreams(k.read, n); err != nil {
 			return sample{}, nil, err
 		}
-		defer st.stop()
 	}
 	smp, err := closedLoop(k, sseShape, o.clients)
+	if st != nil {
+		st.stop() // before the server goes, so no stream counts as dropped
+	}
+	k.stop()
+	smp.diskPerPizza = float64(dirSize(k.dir)) / float64((sseShape.orders+1)*sseShape.pizzas)
 	return smp, st, err
 }
