@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
 
 	"github.com/pizzeria/pizzeria/command"
+	"github.com/pizzeria/pizzeria/internal/telemetry"
 	"github.com/pizzeria/pizzeria/query"
 )
 
@@ -28,6 +31,13 @@ type Admin interface {
 	LogSize(ctx context.Context) (int64, error)
 	DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error)
 	Redrive(ctx context.Context) (int, error)
+}
+
+// Board is a web page and its assets.
+type Board interface {
+	http.Handler
+	// Paths lists the URL paths it serves.
+	Paths() []string
 }
 
 // Config says what this node serves. A node may take orders, serve views,
@@ -65,6 +75,22 @@ type Config struct {
 	// Registry is served at /metrics; the HTTP metrics are registered on it
 	// (a fresh registry if nil).
 	Registry *prometheus.Registry
+	// Watcher wakes the order streams (GET /orders/{id}/events), served
+	// when it and Queries are set.
+	Watcher query.ChangeWatcher
+	// Kitchen feeds GET /kitchen/events; nil: not served.
+	Kitchen *KitchenFeed
+	// MaxStreams caps open streams (DefaultMaxStreams if 0); one more is
+	// refused with a 503.
+	MaxStreams int
+	// Heartbeat is how often an idle stream says it is alive
+	// (DefaultHeartbeat if 0).
+	Heartbeat time.Duration
+	// Board serves the web board at / when set.
+	Board Board
+	// Tracing, when set, makes each request a span continuing the W3C
+	// trace context the client sent.
+	Tracing *telemetry.Tracing
 }
 
 func (c *Config) setDefaults() {
@@ -86,11 +112,20 @@ func (c *Config) setDefaults() {
 	if c.Registry == nil {
 		c.Registry = prometheus.NewRegistry()
 	}
+	if c.MaxStreams == 0 {
+		c.MaxStreams = DefaultMaxStreams
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = DefaultHeartbeat
+	}
 }
 
 // Validate reports every problem with the configuration at once.
 func (c Config) Validate() error {
 	var errs []error
+	if c.MaxStreams < 0 || c.Heartbeat < 0 {
+		errs = append(errs, errors.New("api: MaxStreams and Heartbeat must not be negative"))
+	}
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, errors.New("api: MaxBodyBytes must not be negative"))
 	}
@@ -131,6 +166,8 @@ type server struct {
 	holders  chan struct{}
 	held     prometheus.Gauge
 	jobs     jobs
+	streams  streamSlots
+	sse      *sseMetrics
 }
 
 // NewHandler validates cfg and returns the HTTP handler. It puts gin in
@@ -156,6 +193,10 @@ func newEngine(cfg Config) (*gin.Engine, error) {
 	}
 	s := &server{cfg: cfg, log: cfg.Logger, metrics: m, token: digestToken(cfg.AdminToken),
 		inFlight: &clientGate{max: cfg.MaxInFlightPerClient}, holders: make(chan struct{}, cfg.MaxHolders)}
+	s.streams.max = int64(cfg.MaxStreams)
+	if s.sse, err = newSSEMetrics(cfg.Registry); err != nil {
+		return nil, err
+	}
 	if s.held, err = newHeldGauge(cfg.Registry); err != nil {
 		return nil, err
 	}
@@ -171,6 +212,10 @@ func newEngine(cfg Config) (*gin.Engine, error) {
 	// Client addresses are not used; trust no forwarding headers.
 	if err := e.SetTrustedProxies(nil); err != nil {
 		return nil, err
+	}
+	if cfg.Tracing != nil {
+		e.Use(otelgin.Middleware("pizzeria",
+			otelgin.WithTracerProvider(cfg.Tracing.Provider), otelgin.WithPropagators(cfg.Tracing.Propagator())))
 	}
 	e.Use(s.observe, s.measure, s.recover, s.limitClient)
 	e.NoRoute(s.noRoute)
@@ -198,6 +243,17 @@ func (s *server) routes(e *gin.Engine) {
 		e.GET("/reports/cheese", s.cheeseReport)
 		e.GET("/order/:id", s.legacyGetOrder)
 		e.GET("/report", s.legacyReport)
+		if s.cfg.Watcher != nil {
+			e.GET("/orders/:id/events", s.orderEvents)
+		}
+	}
+	if s.cfg.Kitchen != nil {
+		e.GET("/kitchen/events", s.kitchenEvents)
+	}
+	if b := s.cfg.Board; b != nil {
+		for _, path := range b.Paths() {
+			e.GET(path, gin.WrapH(b))
+		}
 	}
 	if s.cfg.adminEnabled() {
 		admin := e.Group("/admin", s.requireAdmin)

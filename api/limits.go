@@ -58,6 +58,13 @@ func (g *clientGate) leave(a netip.Addr) {
 // limitClient answers 429 to a client with MaxInFlightPerClient requests
 // already in progress, and bounds every request body to MaxBodyBytes.
 func (s *server) limitClient(c *gin.Context) {
+	if streamRoutes[c.FullPath()] {
+		// Live streams stay open for as long as the client watches: they
+		// have a cap of their own (Config.MaxStreams), and counting them
+		// here would let one busy board starve its own orders.
+		c.Next()
+		return
+	}
 	a := netip.Addr{}
 	if ap, err := netip.ParseAddrPort(c.Request.RemoteAddr); err == nil {
 		a = ap.Addr().Unmap()
@@ -94,3 +101,6 @@ func newHeldGauge(reg *prometheus.Registry) (prometheus.Gauge, error) {
 		Help: "Requests held open (waiting for an order, streaming); at most MaxHolders per handler.",
 	}))
 }
+
+// streamRoutes are the routes that hold a Server-Sent Events stream open.
+var streamRoutes = map[string]bool{"/orders/:id/events": true, "/kitchen/events": true}

@@ -89,6 +89,8 @@ func problemFor(err error) problem {
 		status, slug, detail = http.StatusNotFound, "no-such-job", "no job with this id; jobs are kept in memory, the last few only, until a restart"
 	case errors.Is(err, errUnauthorized):
 		status, slug, detail = http.StatusUnauthorized, "unauthorized", "send the admin token as 'Authorization: Bearer <token>'"
+	case errors.Is(err, errTooManyStreams):
+		status, slug, detail = http.StatusServiceUnavailable, "too-many-streams", "this node has as many live streams open as it serves; retry in a few seconds, or use another node"
 	case errors.Is(err, command.ErrInvalidCount):
 		status, slug, detail = http.StatusBadRequest, "invalid-count", err.Error()
 	case errors.Is(err, command.ErrInvalidIdempotencyKey):

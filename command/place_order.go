@@ -74,7 +74,7 @@ func (h *PlaceOrderHandler) RememberKeys(keys KeyStore) *PlaceOrderHandler {
 //
 // The append is not cancelled with ctx: once started it completes or fails
 // on its own, so a client that hangs up never leaves a half-known order.
-func (h *PlaceOrderHandler) Handle(_ context.Context, cmd PlaceOrder) (Placed, error) {
+func (h *PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (Placed, error) {
 	if err := checkIdempotencyKey(cmd.IdempotencyKey); err != nil {
 		return Placed{}, err
 	}
@@ -87,7 +87,7 @@ func (h *PlaceOrderHandler) Handle(_ context.Context, cmd PlaceOrder) (Placed, e
 		return Placed{}, err
 	}
 	if cmd.IdempotencyKey == "" || h.keys == nil {
-		return h.append(o)
+		return h.append(ctx, o)
 	}
 	defer h.locks.lock(cmd.IdempotencyKey)()
 	held, err := h.reserve(cmd.IdempotencyKey, o)
@@ -102,7 +102,7 @@ func (h *PlaceOrderHandler) Handle(_ context.Context, cmd PlaceOrder) (Placed, e
 	if held.Appended {
 		return Placed{OrderID: first.id, PlacedAt: first.placedAt}, nil
 	}
-	placed, err := h.append(first)
+	placed, err := h.append(ctx, first)
 	if err != nil {
 		return Placed{}, err
 	}
@@ -113,12 +113,13 @@ func (h *PlaceOrderHandler) Handle(_ context.Context, cmd PlaceOrder) (Placed, e
 }
 
 // append writes o's OrderPlaced to the log.
-func (h *PlaceOrderHandler) append(o order) (Placed, error) {
+func (h *PlaceOrderHandler) append(ctx context.Context, o order) (Placed, error) {
 	e := o.placed()
 	msg, err := h.codec.Encode(e)
 	if err != nil {
 		return Placed{}, err
 	}
+	msg.SetContext(context.WithoutCancel(ctx)) // carries the request's trace, not its cancellation
 	if err := h.pub.Publish(e.Topic(h.codec.Topics()), msg); err != nil {
 		return Placed{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}

@@ -2,8 +2,11 @@ package projections
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
+	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -25,12 +28,19 @@ type folder struct {
 	cheese map[string]int64 // deltas
 }
 
+// ErrNotInOrder: a pizza event names a pizza its order does not have (an
+// index beyond the order's count, or a pizza made up for a completed
+// order). It wraps events.ErrInvalidEvent, so the message is dead-lettered
+// with this reason instead of being folded in.
+var ErrNotInOrder = fmt.Errorf("%w: the pizza is not one of its order's", events.ErrInvalidEvent)
+
 // touched is an order loaded into the batch.
 type touched struct {
 	rec        orderRecord
-	exists     bool   // it was stored before the batch
-	indexed    []byte // its index key as stored before the batch, if any
-	wasDone    bool   // it was completed before the batch
+	members    map[string]bool // the order's pizza ids, once needed in this batch
+	exists     bool            // it was stored before the batch
+	indexed    []byte          // its index key as stored before the batch, if any
+	wasDone    bool            // it was completed before the batch
 	changed    bool
 	indexStale bool
 }
@@ -51,13 +61,21 @@ func (f *folder) apply(e events.Event) (bool, error) {
 		if o.rec.Count == 0 { // a second placement of one order id cannot change it
 			o.rec.Count, o.rec.PlacedAt = b.Count, b.PlacedAt
 			changed, o.indexStale = true, true
+			f.dropStrangers(o, b.OrderID)
 		}
 	case *events.OrderCompleted:
-		if o.rec.CompletedAt == nil {
+		// A completion redelivered through the kitchen after a crash may be
+		// written twice, a moment apart (the same event id, the stage's
+		// clock in its time): the earliest is kept, whichever arrives
+		// first, so live and rebuilt views agree.
+		if o.rec.CompletedAt == nil || b.CompletedAt.Before(*o.rec.CompletedAt) {
 			at := b.CompletedAt
 			o.rec.CompletedAt, changed = &at, true
 		}
 	case *events.PizzaEvent:
+		if o.rec.Count > 0 && !o.has(b.Pizza.PizzaID) && !o.member(b.Pizza.OrderID, b.Pizza.PizzaID) {
+			return false, fmt.Errorf("%w: pizza %s of order %s, which has %d pizzas", ErrNotInOrder, b.Pizza.PizzaID, b.Pizza.OrderID, o.rec.Count)
+		}
 		changed = f.applyPizza(o, b)
 	}
 	if !o.exists && o.indexed == nil {
@@ -81,6 +99,43 @@ func (f *folder) applyPizza(o *touched, e *events.PizzaEvent) bool {
 	}
 	*p = pizzaRecord{ID: p.ID, Sauce: e.Pizza.Sauce, Cheese: e.Pizza.Cheese, Meats: e.Pizza.Meats, Veggies: e.Pizza.Veggies, Stage: e.Stage}
 	return true
+}
+
+// has reports whether the order already holds the pizza.
+func (o *touched) has(pizzaID string) bool {
+	_, found := slices.BinarySearchFunc(o.rec.Pizzas, pizzaID, func(p pizzaRecord, id string) int { return strings.Compare(p.ID, id) })
+	return found
+}
+
+// member reports whether pizzaID is one of the order's pizzas: pizza k of
+// order o always has the id events.PizzaID(o, k), k < count. The set is
+// derived once per order per batch, and only when a pizza new to the order
+// arrives.
+func (o *touched) member(orderID, pizzaID string) bool {
+	if o.members == nil {
+		o.members = make(map[string]bool, o.rec.Count)
+		for k := range o.rec.Count {
+			o.members[events.PizzaID(orderID, k)] = true
+		}
+	}
+	return o.members[pizzaID]
+}
+
+// dropStrangers removes, when an order's placement arrives after some of
+// its pizza events, the pizzas that turn out not to be its own (and their
+// cheese), so that the views do not depend on the order events arrive in.
+func (f *folder) dropStrangers(o *touched, orderID string) {
+	kept := o.rec.Pizzas[:0]
+	for _, p := range o.rec.Pizzas {
+		if o.member(orderID, p.ID) {
+			kept = append(kept, p)
+			continue
+		}
+		if p.Stage >= events.StageCheese && p.Cheese != "" {
+			f.cheese[p.Cheese]--
+		}
+	}
+	o.rec.Pizzas = kept
 }
 
 func (f *folder) order(id string) (*touched, error) {
@@ -157,44 +212,64 @@ func readCount(name string, v []byte) (int64, error) {
 	return int64(binary.BigEndian.Uint64(v[:8])), nil
 }
 
+// folded is what foldBatch did.
+type folded struct {
+	changed, completed []string       // orders changed, and those that became completed
+	applied            int            // events that changed something
+	fresh              []events.Event // events not seen before at their position, and not rejected
+	rejected           []error        // per item, why it was left out; nil when none was
+}
+
 // foldBatch applies items into the views of tx. With track set it keeps
 // positions too: an item whose position was applied before (a redelivery)
 // is skipped, and the positions of the others are recorded in the same
-// transaction as their effects.
-func foldBatch(tx *bolt.Tx, items []item, track bool) (changed, completed []string, applied int, err error) {
+// transaction as their effects. An item that breaks an order's invariants
+// is left out and its error set in rejected; its position is not
+// recorded, so a redelivery is rejected again.
+func foldBatch(tx *bolt.Tx, items []item, track bool) (out folded, err error) {
 	f := newFolder(tx)
 	var pos *boltstore.Positions
 	if track {
 		pos = boltstore.PositionsIn(tx.Bucket(bucketPositions))
 	}
-	for _, it := range items {
+	for i, it := range items {
 		if track && it.pos != nil {
 			seen, err := pos.Applied(*it.pos)
 			if err != nil {
-				return nil, nil, 0, err
+				return out, err
 			}
 			if seen {
 				continue
 			}
-			if err := pos.Mark(*it.pos); err != nil {
-				return nil, nil, 0, err
-			}
 		}
 		ok, err := f.apply(it.event)
-		if err != nil {
-			return nil, nil, 0, err
+		if errors.Is(err, ErrNotInOrder) {
+			if out.rejected == nil {
+				out.rejected = make([]error, len(items))
+			}
+			out.rejected[i] = err
+			continue
 		}
+		if err != nil {
+			return out, err
+		}
+		if track && it.pos != nil {
+			if err := pos.Mark(*it.pos); err != nil {
+				return out, err
+			}
+		}
+		out.fresh = append(out.fresh, it.event)
 		if ok {
-			applied++
+			out.applied++
 		}
 	}
 	if track {
 		if err := pos.Flush(); err != nil {
-			return nil, nil, 0, err
+			return out, err
 		}
 	}
-	changed, completed, err = f.flush()
-	return changed, completed, applied, err
+	out.changed, out.completed, err = f.flush()
+	return out, err
 }
 
 // item is an event to fold in and, when it came from a subscriber, where it

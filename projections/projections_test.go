@@ -173,8 +173,9 @@ func TestOneTransactionCountsARepeatedEventOnce(t *testing.T) {
 		{event: cheese, pos: &boltstore.Position{Offset: 99}}, // written twice: same event, new position
 	}
 	var applied int
-	err := s.db.Update(func(tx *bolt.Tx) (err error) {
-		_, _, applied, err = foldBatch(tx, items, true)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		done, err := foldBatch(tx, items, true)
+		applied = done.applied
 		return err
 	})
 	if err != nil {
@@ -209,5 +210,106 @@ func TestDamagedRecordIsReportedNotServed(t *testing.T) {
 	})
 	if _, err := s.Order(context.Background(), "dmg"); !errors.Is(err, ErrDamaged) {
 		t.Fatalf("damaged record read as %v", err)
+	}
+}
+
+// A pizza event that names a pizza its order does not have (beyond the
+// order's count, or made up for a completed order) is refused with
+// ErrNotInOrder, for the dead-letter topic, and changes nothing; in
+// whatever order the events arrive, the views hold only the order's own
+// pizzas. Pizzas of orders never seen placed (the original services') are
+// kept as before.
+func TestPizzasNotInTheirOrderAreRefused(t *testing.T) {
+	log := kitchen(t, "three", 3, t0)
+	var cheese events.Event
+	for _, l := range log {
+		if e := decode(t, l); e.Type() == events.TypeCheeseAdded {
+			cheese = e
+		}
+	}
+	stranger := func(orderID, pizzaID string) events.Event {
+		e := cheese
+		body := *cheese.Body.(*events.PizzaEvent)
+		body.Pizza.OrderID, body.Pizza.PizzaID = orderID, pizzaID
+		e.Body, e.ID, e.CorrelationID = &body, "stranger-"+pizzaID, orderID
+		return e
+	}
+	cases := []struct {
+		name  string
+		event events.Event
+	}{
+		{"a fourth pizza for a completed 3-pizza order", stranger("three", events.PizzaID("three", 3))},
+		{"a made-up pizza id", stranger("three", "made-up")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := MustOpen(t)
+			for _, l := range log {
+				if err := s.Apply(decode(t, l)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before, _ := s.Digest()
+			err := s.ApplyAt(boltstore.Position{Topic: "pizza-with-cheese", Offset: 99}, c.event)
+			if !errors.Is(err, ErrNotInOrder) || !errors.Is(err, events.ErrInvalidEvent) {
+				t.Fatalf("got %v, want ErrNotInOrder", err)
+			}
+			if after, _ := s.Digest(); after != before {
+				t.Fatal("a refused event changed the views")
+			}
+		})
+	}
+	t.Run("the stranger arrives before the placement", func(t *testing.T) {
+		inOrder, shuffled := MustOpen(t), MustOpen(t)
+		for _, l := range log {
+			inOrder.Apply(decode(t, l))
+		}
+		if err := shuffled.Apply(stranger("three", "made-up")); err != nil {
+			t.Fatalf("a pizza of an order not yet placed is kept until it is: %v", err)
+		}
+		for _, l := range log {
+			shuffled.Apply(decode(t, l))
+		}
+		want, _ := inOrder.Digest()
+		if got, _ := shuffled.Digest(); got != want {
+			o, _ := shuffled.Order(context.Background(), "three")
+			t.Fatalf("the stranger stayed: %d pizzas", len(o.Pizzas))
+		}
+	})
+	t.Run("pizzas of orders never placed here", func(t *testing.T) {
+		s := MustOpen(t)
+		if err := s.Apply(stranger("from-the-original", "any")); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := s.Order(context.Background(), "from-the-original"); err != nil || len(o.Pizzas) != 1 {
+			t.Fatalf("%+v %v", o, err)
+		}
+	})
+}
+
+// The same completion written twice a moment apart (a stage ran again after
+// a crash) folds to the earliest time, in whichever order the two arrive.
+func TestTwoCompletionsOfOneOrderKeepTheEarliest(t *testing.T) {
+	log := kitchen(t, "twice-done", 1, t0)
+	first := decode(t, log[len(log)-1])
+	later := first
+	body := *first.Body.(*events.OrderCompleted)
+	body.CompletedAt = body.CompletedAt.Add(time.Second)
+	later.Body = &body
+	a, b := MustOpen(t), MustOpen(t)
+	for _, l := range log[:len(log)-1] {
+		a.Apply(decode(t, l))
+		b.Apply(decode(t, l))
+	}
+	a.Apply(first)
+	a.Apply(later)
+	b.Apply(later)
+	b.Apply(first)
+	da, _ := a.Digest()
+	if db, _ := b.Digest(); da != db {
+		t.Fatal("the views depend on which completion arrived first")
+	}
+	if o, _ := b.Order(context.Background(), "twice-done"); !o.CompletedAt.Equal(first.Body.(*events.OrderCompleted).CompletedAt) {
+		t.Fatalf("completed at %v, want the earlier time", o.CompletedAt)
 	}
 }

@@ -78,8 +78,13 @@ func replayTopic(ctx context.Context, src Source, codec *events.Codec, topic str
 	batch := make([]item, 0, rebuildBatch)
 	flush := func() error {
 		err := db.Update(func(tx *bolt.Tx) error {
-			_, _, applied, err := foldBatch(tx, batch, false)
-			st.Applied += applied
+			done, err := foldBatch(tx, batch, false)
+			st.Applied += done.applied
+			for _, r := range done.rejected {
+				if r != nil {
+					st.Skipped++
+				}
+			}
 			return err
 		})
 		batch = batch[:0]

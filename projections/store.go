@@ -4,6 +4,7 @@
 package projections
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,6 +36,8 @@ type Store struct {
 	db     *bolt.DB // the served views
 	gen    int      // its generation, the number in its file name
 	shadow *bolt.DB // a rebuild in progress: live applies go here too
+
+	observers observers
 }
 
 // Open opens the views in dir, creating an empty set if there is none.
@@ -96,39 +99,64 @@ func (s *Store) applyBatch(reqs [][]item) ([]error, error) {
 	for _, r := range reqs {
 		all = append(all, r...)
 	}
-	if err := s.commit(all); err == nil || len(reqs) == 1 {
-		return nil, err
+	rejected, err := s.commit(all)
+	if err != nil {
+		if len(reqs) == 1 {
+			return nil, err
+		}
+		errs := make([]error, len(reqs))
+		for i, r := range reqs {
+			errs[i] = requestError(s.commit(r))
+		}
+		return errs, nil
+	}
+	if rejected == nil {
+		return nil, nil
 	}
 	errs := make([]error, len(reqs))
-	for i, r := range reqs {
-		errs[i] = s.commit(r)
+	i := 0
+	for n, r := range reqs {
+		errs[n] = errors.Join(rejected[i : i+len(r)]...)
+		i += len(r)
 	}
 	return errs, nil
 }
 
-func (s *Store) commit(items []item) error {
-	var changed, completed []string
+// requestError is the error of a request committed alone.
+func requestError(rejected []error, err error) error {
+	if err != nil {
+		return err
+	}
+	return errors.Join(rejected...)
+}
+
+// commit folds items into the served views and any rebuild in progress,
+// in one transaction each, and wakes the watchers of what changed. It
+// returns, per item, why it was rejected (nil if none was).
+func (s *Store) commit(items []item) ([]error, error) {
+	var done folded
 	s.mu.RLock()
 	err := boltstore.Guard(s.db.Path(), func() error {
 		return s.db.Update(func(tx *bolt.Tx) (err error) {
-			changed, completed, _, err = foldBatch(tx, items, true)
+			done, err = foldBatch(tx, items, true)
 			return err
 		})
 	})
 	if err == nil && s.shadow != nil {
 		err = boltstore.Guard(s.shadow.Path(), func() error {
 			return s.shadow.Update(func(tx *bolt.Tx) error {
-				_, _, _, err := foldBatch(tx, items, false)
+				_, err := foldBatch(tx, items, false)
 				return err
 			})
 		})
 	}
 	s.mu.RUnlock()
 	if err != nil {
-		return fmt.Errorf("views: %w", err)
+		return nil, fmt.Errorf("views: %w", err)
 	}
-	s.notify.changed(changed, completed)
-	return nil
+	s.observers.notify(done.fresh)
+	s.notify.changed(done.changed, done.completed)
+	return done.rejected, nil
 }
 
 // view runs fn in a read transaction on the served views.

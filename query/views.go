@@ -62,3 +62,10 @@ type Views interface {
 type Watcher interface {
 	WatchCompletion(orderID string) (completed <-chan struct{}, stop func())
 }
+
+// ChangeWatcher signals every change of an order's view: Watch returns a
+// channel closed at the next change, and a function to stop watching. Live
+// streams use it; waiting reads use Watcher.
+type ChangeWatcher interface {
+	Watch(orderID string) (changed <-chan struct{}, stop func())
+}

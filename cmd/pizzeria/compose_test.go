@@ -99,11 +99,11 @@ func TestComposeFileMatchesTheBinary(t *testing.T) {
 			t.Errorf("%s health check %v does not use the binary's healthcheck command", name, hc)
 		}
 	}
-	if p := f.Services["command-api"].Ports; !slices.Contains(p, "8080:8080") {
-		t.Errorf("command-api ports %v, want 8080:8080", p)
+	if p := f.Services["command-api"].Ports; !slices.Contains(p, "127.0.0.1:8080:8080") {
+		t.Errorf("command-api ports %v, want 127.0.0.1:8080:8080", p)
 	}
-	if p := f.Services["query-api"].Ports; !slices.Contains(p, "8081:8080") {
-		t.Errorf("query-api ports %v, want 8081:8080", p)
+	if p := f.Services["query-api"].Ports; !slices.Contains(p, "127.0.0.1:8081:8080") {
+		t.Errorf("query-api ports %v, want 127.0.0.1:8081:8080", p)
 	}
 	if v := f.Services["query-api"].Volumes; len(v) == 0 || !strings.HasSuffix(v[0], ":/data") {
 		t.Errorf("query-api needs its own volume for /data, has %v", v)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/spf13/pflag"
 
 	"github.com/pizzeria/pizzeria/api"
@@ -34,9 +36,14 @@ type config struct {
 	IdempotencyWindow time.Duration
 	// MaxConnsPerClient caps the HTTP connections one address may hold.
 	MaxConnsPerClient int
-	LogLevel          string
-	LogFormat         string
-	Kafka             kafka.Config
+	// OTelEndpoint, when set, exports traces over OTLP/HTTP.
+	OTelEndpoint string
+	// tracerProvider, when set (by tests), receives the spans instead of
+	// an exporter.
+	tracerProvider trace.TracerProvider
+	LogLevel       string
+	LogFormat      string
+	Kafka          kafka.Config
 }
 
 // env reads the environment; tests substitute their own.
@@ -84,6 +91,7 @@ func (c *config) register(fs *pflag.FlagSet, g settingSet) {
 
 	add(setLogging, "log-level", "PIZZERIA_LOG_LEVEL", "debug, info, warn or error", str(&c.LogLevel, "info"))
 	add(setLogging, "log-format", "PIZZERIA_LOG_FORMAT", "text or json", str(&c.LogFormat, "text"))
+	add(setServing, "otel-endpoint", "PIZZERIA_OTEL_ENDPOINT", "OTLP/HTTP endpoint for traces, like http://127.0.0.1:4318; tracing is off without it or OTEL_EXPORTER_OTLP_ENDPOINT", str(&c.OTelEndpoint, ""))
 
 	add(setEventLog, "data-dir", "PIZZERIA_DATA_DIR", "directory for the embedded log, views and state", str(&c.DataDir, "./data"))
 	add(setEventLog, "broker", "PIZZERIA_BROKER", "event log: embedded (bbolt file in --data-dir) or kafka", str(&c.Broker, "embedded"))

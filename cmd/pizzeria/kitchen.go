@@ -12,6 +12,7 @@ import (
 
 	"github.com/pizzeria/pizzeria/events"
 	"github.com/pizzeria/pizzeria/internal/deadletter"
+	"github.com/pizzeria/pizzeria/internal/telemetry"
 	kit "github.com/pizzeria/pizzeria/kitchen"
 	"github.com/pizzeria/pizzeria/projections"
 )
@@ -38,7 +39,7 @@ type kitchen struct {
 	consumed map[string][]string
 }
 
-func newKitchen(t transport, codec *events.Codec, prefix string, logger watermill.LoggerAdapter, reg *prometheus.Registry, closeTimeout time.Duration) (*kitchen, error) {
+func newKitchen(t transport, codec *events.Codec, prefix string, logger watermill.LoggerAdapter, reg *prometheus.Registry, closeTimeout time.Duration, obs *telemetry.Handlers) (*kitchen, error) {
 	r, err := message.NewRouter(message.RouterConfig{CloseTimeout: closeTimeout}, logger)
 	if err != nil {
 		return nil, err
@@ -52,7 +53,9 @@ func newKitchen(t transport, codec *events.Codec, prefix string, logger watermil
 		return nil, err
 	}
 	retry := middleware.Retry{MaxRetries: 3, InitialInterval: 50 * time.Millisecond, MaxInterval: time.Second, Multiplier: 2, Logger: logger}
-	r.AddMiddleware(poison, deadletter.RecordSource, retry.Middleware, middleware.Recoverer)
+	// obs traces and logs each message and notes those dead-lettered; its
+	// Attempt part sees each failure before it is retried.
+	r.AddMiddleware(obs.Outer, poison, deadletter.RecordSource, retry.Middleware, obs.Attempt, middleware.Recoverer)
 	metrics.NewPrometheusMetricsBuilder(reg, "pizzeria", "").AddPrometheusRouterMetrics(r)
 	return &kitchen{router: r, t: t, codec: codec, prefix: prefix, consumed: map[string][]string{}}, nil
 }

@@ -57,6 +57,7 @@ type process struct {
 	place   *command.PlaceOrderHandler // nil unless it takes orders
 	store   *projections.Store         // nil unless it serves views
 	healer  *healer                    // rebuilds lost views at start; nil unless needed
+	log     transport                  // the event log, unwrapped: no gate, no tracing
 	closers []io.Closer
 	// maxConnsPerClient caps the connections one address may hold.
 	maxConnsPerClient int
@@ -83,18 +84,25 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	t, err := openTransport(ctx, cfg, wlog, codec.Topics())
+	var t transport
+	obs, err := newObservability(ctx, cfg, logger, reg, p, func() transport { return t })
 	if err != nil {
+		return p, err
+	}
+	p.closers = append(p.closers, obs)
+	if t, err = openTransport(ctx, cfg, wlog, codec.Topics()); err != nil {
 		return p, err
 	}
 	p.closers = append(p.closers, t)
 	// Orders are refused at once while writes fail; the kitchen waits.
 	writes := newWriteGate(cfg, t, logger)
 	p.closers = append(p.closers, writes)
+	log := t // the log itself, for what the wrappers below hide
+	p.log = log
+	t = obs.instrument(t)
 	orders := writes.Publisher(t.Publisher(), false)
-	log := t // the log itself, for what the gate does not wrap
 	t = gate(t, writes)
-	if p.kitchen, err = newKitchen(t, codec, cfg.TopicPrefix, wlog, reg, cfg.ShutdownTimeout); err != nil {
+	if p.kitchen, err = newKitchen(t, codec, cfg.TopicPrefix, wlog, reg, cfg.ShutdownTimeout, obs.handlers); err != nil {
 		return p, err
 	}
 	p.kitchen.router.AddMiddleware(writes.Middleware(func(err error) bool { return !isPoison(err) }))
@@ -113,7 +121,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 			return p, err
 		}
 	}
-	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p, cfg.ReadyMaxLag, writes), PublicQueryURL: cfg.PublicQueryURL, JobContext: ctx}
+	apiCfg := api.Config{Logger: logger, Registry: reg, Ready: readiness(t, p, cfg.ReadyMaxLag, writes), PublicQueryURL: cfg.PublicQueryURL, JobContext: ctx, Tracing: obs.tracing}
 	if r.views {
 		if p.store, err = projections.Open(viewsDir(cfg)); err != nil {
 			return p, err
@@ -139,6 +147,9 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		}
 		q := query.New(p.store, p.store.Notifier())
 		apiCfg.Queries = &q
+		if err := obs.serveViews(p.store, &q, totalLag(t, p.kitchen), reg, &apiCfg); err != nil {
+			return p, err
+		}
 		if cfg.AdminToken != "" {
 			apiCfg.Admin, apiCfg.AdminToken = apiAdmin{newAdmin(cfg, t, codec, p.store, logger)}, cfg.AdminToken
 		}

@@ -28,6 +28,8 @@ type transport interface {
 	Count(ctx context.Context, topic string) (int64, error)
 	// Lag is how many messages of topics group has yet to process.
 	Lag(ctx context.Context, group string, topics []string) (int64, error)
+	// PartitionLag is Lag per topic and partition.
+	PartitionLag(ctx context.Context, group string, topics []string) (map[string]map[int32]int64, error)
 	// Ping says whether the log is reachable.
 	Ping(ctx context.Context) error
 	Close() error
@@ -112,6 +114,17 @@ func (t embeddedTransport) Count(_ context.Context, topic string) (int64, error)
 func (t embeddedTransport) Lag(_ context.Context, group string, topics []string) (int64, error) {
 	return t.log.Lag(group, topics)
 }
+func (t embeddedTransport) PartitionLag(_ context.Context, group string, topics []string) (map[string]map[int32]int64, error) {
+	lags, err := t.log.PartitionLag(group, topics)
+	out := make(map[string]map[int32]int64, len(lags))
+	for topic, parts := range lags {
+		out[topic] = make(map[int32]int64, len(parts))
+		for p, n := range parts {
+			out[topic][int32(p)] = n
+		}
+	}
+	return out, err
+}
 func (t embeddedTransport) Ping(context.Context) error { return nil }
 func (t embeddedTransport) Close() error               { return t.log.Close() }
 
@@ -132,6 +145,9 @@ func (t *kafkaTransport) Count(ctx context.Context, topic string) (int64, error)
 }
 func (t *kafkaTransport) Lag(ctx context.Context, group string, topics []string) (int64, error) {
 	return kafka.Lag(ctx, t.cfg, group, topics)
+}
+func (t *kafkaTransport) PartitionLag(ctx context.Context, group string, topics []string) (map[string]map[int32]int64, error) {
+	return kafka.PartitionLag(ctx, t.cfg, group, topics)
 }
 func (t *kafkaTransport) Ping(ctx context.Context) error { return kafka.Ping(ctx, t.cfg) }
 func (t *kafkaTransport) Close() error                   { return t.pub.Close() }

@@ -227,3 +227,27 @@ func TestCloseWithMessagesInFlight(t *testing.T) {
 		t.Errorf("after restart first message %s, want e04", first.UUID)
 	}
 }
+
+// A handler still finishing when its subscriber closes gets its ack
+// committed: Close waits a moment for messages in flight.
+func TestCloseCommitsAcksOfHandlersStillFinishing(t *testing.T) {
+	_, cfg := mustCluster(t)
+	cfg.Partitions = 1
+	cfg.CommitInterval = time.Hour // only Close commits
+	ctx := testCtx(t, time.Minute)
+	topic := newTopic(t, ctx, cfg)
+	publishN(t, cfg, topic, 3)
+
+	sub, ch := mustSubscribe(t, cfg, "finishing", topic)
+	msgs := take(t, ch, 3)
+	go func() {
+		for _, m := range msgs {
+			time.Sleep(10 * time.Millisecond) // still handling when Close begins
+			m.Ack()
+		}
+	}()
+	if err := sub.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	waitLag(t, ctx, cfg, "finishing", topic, 0)
+}

@@ -7,9 +7,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // subscription is one consumer-group member reading one topic. Three loops
@@ -31,6 +29,8 @@ type subscription struct {
 
 	ctx    context.Context // ends when the subscription stops
 	cancel context.CancelFunc
+	halt   chan struct{} // closed first when stopping: hand nothing more out
+	halted chan struct{} // closed by dispatch when it has stopped
 	loops  sync.WaitGroup
 	once   sync.Once
 
@@ -77,6 +77,7 @@ func newSubscription(cfg Config, group, topic, instanceID string) (*subscription
 		return nil, err
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.halt, s.halted = make(chan struct{}), make(chan struct{})
 	s.loops.Go(s.poll)
 	s.loops.Go(s.dispatch)
 	s.loops.Go(s.commitLoop)
@@ -132,6 +133,7 @@ func (s *subscription) signal() {
 // dispatch hands eligible messages out one by one and closes the channel
 // when the subscription stops.
 func (s *subscription) dispatch() {
+	defer close(s.halted)
 	defer close(s.out)
 	for {
 		d := s.next()
@@ -159,7 +161,7 @@ func (s *subscription) dispatch() {
 		select {
 		case s.out <- msg:
 			go s.watch(d, msg, cancel)
-		case <-s.ctx.Done():
+		case <-s.halt:
 			cancel()
 			return
 		}
@@ -183,7 +185,7 @@ func (s *subscription) next() *delivery {
 		s.mu.Unlock()
 		select {
 		case <-s.wake:
-		case <-s.ctx.Done():
+		case <-s.halt:
 			return nil
 		}
 	}
@@ -252,148 +254,15 @@ func (s *subscription) sweepLocked(parts []*partition) {
 	}
 }
 
-func (s *subscription) commitLoop() {
-	t := time.NewTicker(s.every)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-			s.mu.Lock()
-			items := s.toCommitLocked(s.owned())
-			s.mu.Unlock()
-			s.commit(s.ctx, items)
-		}
-	}
-}
-
-func (s *subscription) owned() []*partition {
-	parts := make([]*partition, 0, len(s.parts))
-	for _, p := range s.parts {
-		parts = append(parts, p)
-	}
-	return parts
-}
-
-type commitItem struct {
-	p  *partition
-	at kgo.EpochOffset
-}
-
-func (s *subscription) toCommitLocked(parts []*partition) []commitItem {
-	var items []commitItem
-	for _, p := range parts {
-		if at, ok := p.toCommit(); ok {
-			items = append(items, commitItem{p, at})
-		}
-	}
-	return items
-}
-
-// commit commits the given acked prefixes in one request. A failed commit
-// is logged and retried with the next one.
-func (s *subscription) commit(ctx context.Context, items []commitItem) {
-	if len(items) == 0 {
-		return
-	}
-	offsets := make(map[int32]kgo.EpochOffset, len(items))
-	for _, it := range items {
-		offsets[it.p.id] = it.at
-	}
-	s.cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{s.topic: offsets},
-		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
-			if err != nil {
-				if ctx.Err() == nil {
-					s.logger.Info("Kafka offset commit failed, retrying", s.fields.Add(watermill.LogFields{"err": err}))
-				}
-				return
-			}
-			failed := map[int32]error{}
-			for _, t := range resp.Topics {
-				for _, p := range t.Partitions {
-					if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-						failed[p.Partition] = err
-					}
-				}
-			}
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			for _, it := range items {
-				if err := failed[it.p.id]; err != nil {
-					s.logger.Info("Kafka offset commit failed, retrying", s.fields.Add(watermill.LogFields{"partition": it.p.id, "err": err}))
-					continue
-				}
-				it.p.committed = max(it.p.committed, it.at.Offset)
-			}
-		})
-}
-
-func (s *subscription) assigned(ctx context.Context, cl *kgo.Client, assigned map[string][]int32) {
-	s.mu.Lock()
-	var items []commitItem
-	for _, id := range assigned[s.topic] {
-		if old := s.parts[id]; old != nil {
-			old.revoked = true
-		}
-		p := newPartition(id, s.window)
-		s.parts[id] = p
-		if at, ok := s.orphans[id]; ok {
-			items = append(items, commitItem{p, at})
-		}
-	}
-	clear(s.orphans)
-	s.mu.Unlock()
-	s.commit(ctx, items)
-	// A partition paused under an earlier assignment fetches again.
-	cl.ResumeFetchPartitions(assigned)
-}
-
-// revoked stops handing out the revoked partitions and commits their acked
-// prefixes before the group moves them.
-func (s *subscription) revoked(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
-	items := s.drop(revoked[s.topic])
-	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
-	defer cancel()
-	s.commit(ctx, items)
-}
-
-// lost stops handing out partitions this member no longer owns; their
-// acked prefixes can no longer be committed now and become orphans.
-func (s *subscription) lost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
-	items := s.drop(lost[s.topic])
-	s.mu.Lock()
-	for _, it := range items {
-		s.orphans[it.p.id] = it.at
-	}
-	s.mu.Unlock()
-}
-
-// drop forgets partitions and returns their uncommitted acked prefixes.
-func (s *subscription) drop(ids []int32) []commitItem {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var parts []*partition
-	for _, id := range ids {
-		if p := s.parts[id]; p != nil {
-			parts = append(parts, p)
-			delete(s.parts, id)
-		}
-	}
-	s.sweepLocked(parts)
-	items := s.toCommitLocked(parts)
-	for _, p := range parts {
-		p.revoked = true
-		p.recs, p.released = nil, 0
-	}
-	return items
-}
-
-// stop ends the subscription: no more messages are handed out, acks made so
-// far are committed, the member leaves the group (a static member stays, to
-// come back) and the channel is closed.
+// stop ends the subscription: no more messages are handed out, messages in
+// flight get up to ackSettle to be acked, acks made so far are committed,
+// the member leaves the group (a static member stays, to come back) and the
+// channel is closed.
 func (s *subscription) stop() {
 	s.once.Do(func() {
+		close(s.halt)
+		<-s.halted
+		s.settle()
 		s.cancel()
 		s.loops.Wait()
 		s.mu.Lock()
@@ -406,4 +275,25 @@ func (s *subscription) stop() {
 		s.commit(ctx, items)
 		s.cl.Close()
 	})
+}
+
+// ackSettle is how long a stopping subscription waits for the messages it
+// handed out to be acked or nacked, so that a graceful stop commits the work
+// of handlers still finishing instead of handing it to the next owner again.
+const ackSettle = 250 * time.Millisecond
+
+func (s *subscription) settle() {
+	deadline := time.Now().Add(ackSettle)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		n := 0
+		for _, p := range s.parts {
+			n += len(p.outstanding())
+		}
+		s.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -1,0 +1,305 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pizzeria/pizzeria/events"
+	"github.com/pizzeria/pizzeria/query"
+)
+
+// Defaults of a KitchenFeed.
+const (
+	DefaultClientBuffer = 256  // frames a client may fall behind before it is dropped
+	feedRing            = 1024 // frames kept for Last-Event-ID resumption
+	feedFlush           = 250 * time.Millisecond
+	feedMaxPending      = 512 // placements or completions held per flush; more are only counted
+)
+
+// KitchenFeedConfig configures a KitchenFeed.
+type KitchenFeedConfig struct {
+	// CheeseReport, when set, is sent each second the report changed.
+	CheeseReport *query.CheeseReportHandler
+	// Lag, when set, is how many events this node's consumers have yet to
+	// process; it rides on each "rates" frame.
+	Lag func(ctx context.Context) (int64, error)
+	// ClientBuffer is DefaultClientBuffer if 0.
+	ClientBuffer int
+	// Interval between "rates" frames (one second if 0).
+	Interval time.Duration
+	// Registry gets the feed's metrics (none if nil).
+	Registry *prometheus.Registry
+}
+
+// KitchenFeed turns the stream of applied events into the frames of
+// GET /kitchen/events: placements, completions and dead letters as they
+// happen (each frame a JSON array of those since the last one, flushed four
+// times a second), pizzas per stage per second, the cheese report when it
+// changes.
+//
+// Feeding it never blocks: Observe and DeadLetter only count and append
+// under a mutex, a goroutine of its own publishes, and publishing never
+// waits for a client: one whose buffer is full is dropped (its stream
+// ends, and it may reconnect with Last-Event-ID).
+type KitchenFeed struct {
+	cfg     KitchenFeedConfig
+	boot    string // tells frames of this process from those of an earlier one
+	dropped prometheus.Counter
+	stop    context.CancelFunc
+	done    chan struct{}
+
+	mu          sync.Mutex // guards the pending counts below
+	placed      []placedFrame
+	completed   []completedFrame
+	letters     []deadLetterFrame
+	overflow    int // placements and completions not sent one by one
+	stages      [events.StageVeggies + 1]int
+	cheeseDirty bool
+	deadTotal   int64
+
+	subMu sync.Mutex // guards seq, ring and subs
+	seq   uint64
+	ring  []frame
+	subs  map[*feedClient]struct{}
+}
+
+type frame struct {
+	seq  uint64
+	name string
+	data []byte
+}
+
+type feedClient struct{ ch chan frame }
+
+type placedFrame struct {
+	OrderID  string    `json:"order_id"`
+	Count    int       `json:"count"`
+	PlacedAt time.Time `json:"placed_at"`
+}
+
+type completedFrame struct {
+	OrderID     string    `json:"order_id"`
+	CompletedAt time.Time `json:"completed_at"`
+}
+
+type deadLetterFrame struct {
+	Topic  string    `json:"topic"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+type ratesFrame struct {
+	IntervalSeconds  float64        `json:"interval_seconds"`
+	Pizzas           map[string]int `json:"pizzas"` // by stage reached in the interval
+	Lag              *int64         `json:"lag"`
+	DeadLettersTotal int64          `json:"dead_letters_total"`
+	Skipped          int            `json:"skipped"` // placements/completions not sent one by one
+}
+
+// NewKitchenFeed starts a feed; Close stops it.
+func NewKitchenFeed(cfg KitchenFeedConfig) (*KitchenFeed, error) {
+	if cfg.ClientBuffer <= 0 {
+		cfg.ClientBuffer = DefaultClientBuffer
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Second
+	}
+	f := &KitchenFeed{cfg: cfg, boot: strconv.FormatInt(time.Now().UnixNano(), 36),
+		subs: map[*feedClient]struct{}{}, done: make(chan struct{}), cheeseDirty: true}
+	f.dropped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "pizzeria_sse_clients_dropped_total",
+		Help: "Kitchen-stream clients dropped because they fell too far behind.",
+	})
+	if cfg.Registry != nil {
+		var err error
+		if f.dropped, err = register(cfg.Registry, f.dropped); err != nil {
+			return nil, err
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	f.stop = cancel
+	go f.run(ctx)
+	return f, nil
+}
+
+// Close stops publishing and ends every client's stream.
+func (f *KitchenFeed) Close() error {
+	f.stop()
+	<-f.done
+	f.subMu.Lock()
+	defer f.subMu.Unlock()
+	for c := range f.subs {
+		close(c.ch)
+		delete(f.subs, c)
+	}
+	return nil
+}
+
+// Observe takes events applied to the views; it is a projections observer.
+func (f *KitchenFeed) Observe(evs []events.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range evs {
+		switch b := e.Body.(type) {
+		case *events.OrderPlaced:
+			if len(f.placed) < feedMaxPending {
+				f.placed = append(f.placed, placedFrame{b.OrderID, b.Count, b.PlacedAt.UTC()})
+			} else {
+				f.overflow++
+			}
+		case *events.OrderCompleted:
+			if len(f.completed) < feedMaxPending {
+				f.completed = append(f.completed, completedFrame{b.OrderID, b.CompletedAt.UTC()})
+			} else {
+				f.overflow++
+			}
+		case *events.PizzaEvent:
+			if b.Stage >= 0 && int(b.Stage) < len(f.stages) {
+				f.stages[b.Stage]++
+			}
+			if b.Stage == events.StageCheese {
+				f.cheeseDirty = true
+			}
+		}
+	}
+}
+
+// DeadLetter takes a message sent to the dead-letter topic.
+func (f *KitchenFeed) DeadLetter(topic, reason string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deadTotal++
+	if len(f.letters) < feedMaxPending {
+		f.letters = append(f.letters, deadLetterFrame{topic, reason, time.Now().UTC()})
+	}
+}
+
+func (f *KitchenFeed) run(ctx context.Context) {
+	defer close(f.done)
+	flush := time.NewTicker(feedFlush)
+	defer flush.Stop()
+	rates := time.NewTicker(f.cfg.Interval)
+	defer rates.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-flush.C:
+			f.flushEvents()
+		case <-rates.C:
+			f.flushEvents()
+			f.flushRates(ctx)
+		}
+	}
+}
+
+func (f *KitchenFeed) flushEvents() {
+	f.mu.Lock()
+	placed, completed, letters := f.placed, f.completed, f.letters
+	f.placed, f.completed, f.letters = nil, nil, nil
+	f.mu.Unlock()
+	// One frame per kind and flush, however busy the kitchen: a client's
+	// buffer counts frames, and bursts must not fill it.
+	if len(placed) > 0 {
+		f.publish("placed", placed)
+	}
+	if len(completed) > 0 {
+		f.publish("completed", completed)
+	}
+	if len(letters) > 0 {
+		f.publish("dead_letter", letters)
+	}
+}
+
+func (f *KitchenFeed) flushRates(ctx context.Context) {
+	f.mu.Lock()
+	stages, dirty, dead, skipped := f.stages, f.cheeseDirty, f.deadTotal, f.overflow
+	f.stages, f.cheeseDirty, f.overflow = [len(f.stages)]int{}, false, 0
+	f.mu.Unlock()
+	r := ratesFrame{IntervalSeconds: f.cfg.Interval.Seconds(), Pizzas: map[string]int{}, DeadLettersTotal: dead, Skipped: skipped}
+	for s, n := range stages {
+		r.Pizzas[events.Stage(s).String()] = n
+	}
+	if f.cfg.Lag != nil {
+		lctx, cancel := context.WithTimeout(ctx, time.Second)
+		if lag, err := f.cfg.Lag(lctx); err == nil {
+			r.Lag = &lag
+		}
+		cancel()
+	}
+	f.publish("rates", r)
+	if dirty && f.cfg.CheeseReport != nil {
+		if rep, err := f.cfg.CheeseReport.Handle(ctx); err == nil {
+			f.publish("cheese", toCheeseReportJSON(rep))
+		}
+	}
+}
+
+// publish appends a frame to the ring and offers it to every client.
+func (f *KitchenFeed) publish(name string, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return // only plain structs are published
+	}
+	f.subMu.Lock()
+	defer f.subMu.Unlock()
+	f.seq++
+	fr := frame{seq: f.seq, name: name, data: data}
+	if len(f.ring) == feedRing {
+		copy(f.ring, f.ring[1:])
+		f.ring = f.ring[:feedRing-1]
+	}
+	f.ring = append(f.ring, fr)
+	for c := range f.subs {
+		select {
+		case c.ch <- fr:
+		default: // too far behind: drop it rather than wait
+			close(c.ch)
+			delete(f.subs, c)
+			f.dropped.Inc()
+		}
+	}
+}
+
+// subscribe registers a client. If lastID names a frame of this process
+// still in the ring, the frames after it are returned to be sent first and
+// resumed is true; otherwise the client starts from now.
+func (f *KitchenFeed) subscribe(lastID string) (c *feedClient, replay []frame, resumed bool) {
+	f.subMu.Lock()
+	defer f.subMu.Unlock()
+	c = &feedClient{ch: make(chan frame, f.cfg.ClientBuffer)}
+	f.subs[c] = struct{}{}
+	boot, seqText, ok := strings.Cut(lastID, "-")
+	seq, err := strconv.ParseUint(seqText, 10, 64)
+	if !ok || err != nil || boot != f.boot || seq > f.seq {
+		return c, nil, false
+	}
+	if len(f.ring) > 0 && seq+1 < f.ring[0].seq {
+		return c, nil, false // fell out of the ring: some frames are gone
+	}
+	for _, fr := range f.ring {
+		if fr.seq > seq {
+			replay = append(replay, fr)
+		}
+	}
+	return c, replay, true
+}
+
+func (f *KitchenFeed) unsubscribe(c *feedClient) {
+	f.subMu.Lock()
+	defer f.subMu.Unlock()
+	if _, ok := f.subs[c]; ok {
+		delete(f.subs, c)
+		close(c.ch)
+	}
+}
+
+func (f *KitchenFeed) frameID(fr frame) string {
+	return f.boot + "-" + strconv.FormatUint(fr.seq, 10)
+}
