@@ -22,6 +22,7 @@ type sample struct {
 	cpuPct           float64
 	peakRSS          int64
 	diskPerPizza     float64
+	driverCPUPct     float64 // the bench's own CPU, where a row measures it
 }
 
 // client places and reads orders for every row.
