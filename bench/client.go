@@ -13,7 +13,7 @@ import (
 // client address (a defence against one hostile client); a bench stands for
 // many users, so it spreads its connections over several source addresses
 // instead of tripping those caps from 127.0.0.1 alone.
-const loopbackSources = 32
+const loopbackSources = 128
 
 // newClient is an HTTP client that reuses connections (the driver must not
 // spend its CPU on handshakes) and dials loopback servers from
