@@ -55,9 +55,15 @@ test: ## Unit, conformance and hermetic Kafka tests with the race detector
 	go test -race -count=1 ./...
 
 .PHONY: bench
-bench: ## The whole kitchen end to end (embedded; Kafka too when up), medians appended to bench/RESULTS.md
+bench: ## The whole kitchen end to end (embedded; Kafka too when up; 1000 × 10 with 1000 open kitchen streams), medians appended to bench/RESULTS.md
 	go run ./bench --runs 3
 	go test -run '^$$' -bench . -benchtime 2s -count 3 ./internal/boltlog/
+
+SOAK ?= 10m
+
+.PHONY: soak
+soak: ## One embedded process at 200 orders/s of 5 pizzas for SOAK (10m), then a restart: RSS, heap, disk per pizza, start-up
+	go run ./bench --soak $(SOAK)
 
 .PHONY: ci
 ci: ## What CI runs, from a clean clone

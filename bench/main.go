@@ -6,6 +6,8 @@
 //
 //	go run ./bench                          # embedded rows; Kafka rows too when a broker is up
 //	go run ./bench --ab /tmp/pizzeria-base  # the same rows, old and new binary alternately
+//	go run ./bench --only sse               # 1000 × 10 with and without open kitchen streams
+//	go run ./bench --soak 10m               # one long open-loop run: memory, disk, restart
 //
 // The machines this runs on are shared and noisy: compare only figures from
 // one run, alternating, as --ab does.
@@ -28,8 +30,9 @@ import (
 
 type options struct {
 	binary, ab, brokers, results, only string
-	runs, clients                      int
+	runs, clients, sseClients          int
 	replay, halfPeak                   bool
+	soak                               soakOptions
 }
 
 func main() {
@@ -43,6 +46,11 @@ func main() {
 	flag.IntVar(&o.clients, "clients", 8, "closed-loop clients")
 	flag.BoolVar(&o.replay, "replay", true, "measure offline replay of the embedded log")
 	flag.BoolVar(&o.halfPeak, "half-peak", true, "measure latency at half the peak rate (embedded, 1000 × 10, open loop)")
+	flag.IntVar(&o.sseClients, "sse-clients", 1000, "open GET /kitchen/events streams for the SSE row (embedded, 1000 × 10, beside 0 streams); 0: no SSE row")
+	flag.DurationVar(&o.soak.duration, "soak", 0, "instead of the table, soak one embedded process this long (e.g. 10m), then restart it")
+	flag.Float64Var(&o.soak.rate, "soak-rate", 200, "orders per second offered during the soak (open loop)")
+	flag.IntVar(&o.soak.pizzas, "soak-pizzas", 5, "pizzas per order during the soak")
+	flag.DurationVar(&o.soak.every, "soak-every", 30*time.Second, "how often the soak prints a progress row")
 	flag.Parse()
 	if err := run(context.Background(), o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -77,6 +85,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 		o.binary = bin
 	}
+	if o.soak.duration > 0 {
+		return runSoak(o, out)
+	}
 	binaries := []string{o.binary}
 	if o.ab != "" {
 		binaries = []string{o.ab, o.binary} // base first in every pair
@@ -87,7 +98,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	var rows []*row
 	for _, d := range deployments {
-		if (d.kafka && !kafka) || (o.only != "" && !strings.Contains(d.name, o.only)) {
+		if (d.kafka && !kafka) || (o.only != "" && !strings.Contains(d.name, o.only)) || o.only == "sse" {
 			continue
 		}
 		for _, s := range shapes {
@@ -125,12 +136,46 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			}
 		}
 	}
-	table := render(rows, o.ab != "")
+	table := ""
+	if len(rows) > 0 {
+		table = render(rows, o.ab != "")
+	}
+	if o.sseClients > 0 && (o.only == "" || o.only == "sse" || o.only == "embedded") {
+		sse, err := sseRows(o, binaries[len(binaries)-1], out)
+		if err != nil {
+			return err
+		}
+		table += "\n" + sse
+	}
 	fmt.Fprint(out, "\n"+table)
 	if o.results == "" {
 		return nil
 	}
 	return appendResults(o.results, table)
+}
+
+// runSoak runs the soak and appends its progress and summary to the
+// results.
+func runSoak(o options, out io.Writer) error {
+	if o.soak.rate <= 0 || o.soak.pizzas <= 0 || o.soak.every <= 0 {
+		return fmt.Errorf("--soak-rate, --soak-pizzas and --soak-every must be positive")
+	}
+	res, err := soak(o.binary, o.soak, out)
+	if err != nil {
+		return err
+	}
+	summary := res.render()
+	fmt.Fprint(out, "\n"+summary)
+	if o.results == "" {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(soakProgressHeader)
+	for _, t := range res.ticks {
+		b.WriteString(t.row())
+	}
+	b.WriteString(res.end.row())
+	return appendResults(o.results, b.String()+"\n"+summary)
 }
 
 // once launches a fresh kitchen, measures one run and stops it; with rate

@@ -57,7 +57,7 @@ func startProc(binary, name, dir string, args []string, env []string) (*proc, er
 				return p, nil
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 	p.stop()
 	return nil, fmt.Errorf("%s not healthy within 60s: %s", name, lastLines(p.log.String()))
@@ -91,7 +91,14 @@ func (p *proc) cpuTicks() int64 {
 }
 
 // peakRSS is the process's peak resident set size in bytes (VmHWM).
-func (p *proc) peakRSS() int64 {
+func (p *proc) peakRSS() int64 { return p.statusBytes("VmHWM:") }
+
+// rss is the process's resident set size now in bytes (VmRSS): what
+// operators graph and what containers are sized by.
+func (p *proc) rss() int64 { return p.statusBytes("VmRSS:") }
+
+// statusBytes reads one "kB" field of /proc/PID/status.
+func (p *proc) statusBytes(field string) int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return 0
@@ -99,7 +106,7 @@ func (p *proc) peakRSS() int64 {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(s.Text(), field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb << 10
 		}
