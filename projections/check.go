@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/pizzeria/pizzeria/internal/boltstore"
 )
 
@@ -40,4 +42,28 @@ func servedPath(dir string) (string, error) {
 		return "", fmt.Errorf("views: %s names generation %d, but %w", filepath.Join(dir, currentFile), gen, err)
 	}
 	return path, nil
+}
+
+// FileLogID reads, from the stopped views in dir, the identity of the log
+// they were built from; empty if none was recorded.
+func FileLogID(dir string) (string, error) {
+	path, err := servedPath(dir)
+	if err != nil {
+		return "", err
+	}
+	var id string
+	err = boltstore.Guard(path, func() error {
+		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: boltstore.OpenTimeout})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return db.View(func(tx *bolt.Tx) error {
+			if meta := tx.Bucket(bucketMeta); meta != nil {
+				id = string(meta.Get(keyLogID))
+			}
+			return nil
+		})
+	})
+	return id, err
 }

@@ -21,8 +21,10 @@ var (
 	bucketIndex     = []byte("index")     // newest-first key (see indexKey) → nothing
 	bucketCheese    = []byte("cheese")    // cheese → count, 8 bytes big-endian
 	bucketPositions = []byte("positions") // topic, partition → applied offsets (boltstore.Positions)
+	bucketMeta      = []byte("meta")      // "log_id" → the identity of the log the views were built from
 	viewBuckets     = [][]byte{bucketOrders, bucketIndex, bucketCheese}
-	allBuckets      = append(slices.Clone(viewBuckets), bucketPositions)
+	allBuckets      = append(slices.Clone(viewBuckets), bucketPositions, bucketMeta)
+	keyLogID        = []byte("log_id")
 )
 
 // ErrDamaged: a stored view record failed its checksum or could not be

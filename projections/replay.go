@@ -165,6 +165,9 @@ func (s *Store) swap(gen int) error {
 	defer s.mu.Unlock()
 	err := s.shadow.Update(func(tx *bolt.Tx) error {
 		return s.db.View(func(live *bolt.Tx) error {
+			if err := copyBucket(live.Bucket(bucketMeta), tx.Bucket(bucketMeta)); err != nil {
+				return err
+			}
 			return copyBucket(live.Bucket(bucketPositions), tx.Bucket(bucketPositions))
 		})
 	})

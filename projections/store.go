@@ -245,3 +245,21 @@ func (s *Store) Fresh() (bool, error) {
 	})
 	return fresh, err
 }
+
+// LogID is the identity of the event log the views were built from, as
+// recorded by SetLogID; empty if none was recorded.
+func (s *Store) LogID() (string, error) {
+	var id string
+	err := s.view(func(tx *bolt.Tx) error {
+		id = string(tx.Bucket(bucketMeta).Get(keyLogID))
+		return nil
+	})
+	return id, err
+}
+
+// SetLogID records the identity of the event log the views are built from.
+func (s *Store) SetLogID(id string) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyLogID, []byte(id)) })
+}

@@ -97,7 +97,7 @@ func (a apiAdmin) Replay(ctx context.Context, progress api.ReplayProgress) (api.
 	switch {
 	case errors.Is(err, projections.ErrRebuildInProgress):
 		err = fmt.Errorf("%w: %w", api.ErrReplayRunning, err)
-	case errors.Is(err, projections.ErrEmptyLog), errors.Is(err, errLogShorter):
+	case errors.Is(err, projections.ErrEmptyLog), errors.Is(err, errLogShorter), errors.Is(err, errOtherLog):
 		err = fmt.Errorf("%w: %w", api.ErrReplayRefused, err)
 	}
 	return api.ReplayStats(st), err

@@ -43,6 +43,12 @@ func checkDataDir(dataDir string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "%-18s %s: ok\n", f.name, f.path)
 	}
+	if len(damaged) == 0 && fileExists(filepath.Join(dataDir, "log.db")) && fileExists(viewsDirOf(dataDir)) {
+		if err := checkSameLog(dataDir); err != nil {
+			fmt.Fprintf(stdout, "%-18s %s: DAMAGED\n%v\n", "views", viewsDirOf(dataDir), err)
+			damaged = append(damaged, err)
+		}
+	}
 	if len(damaged) > 0 {
 		return fmt.Errorf("%d of the files in %s are damaged: %w", len(damaged), dataDir, errors.Join(damaged...))
 	}
@@ -58,4 +64,18 @@ func viewsDirOf(dataDir string) string { return filepath.Join(dataDir, "views") 
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// checkSameLog reports views built from another log than the one in the
+// data dir.
+func checkSameLog(dataDir string) error {
+	logID, err := boltlog.FileID(filepath.Join(dataDir, "log.db"), boltstore.OpenTimeout)
+	if err != nil {
+		return err
+	}
+	built, err := projections.FileLogID(viewsDirOf(dataDir))
+	if err != nil || built == "" || built == logID {
+		return err
+	}
+	return fmt.Errorf("%w: they name log %s, the data dir holds log %s", errOtherLog, built, logID)
 }

@@ -55,13 +55,17 @@ func TestDamagedDataDir(t *testing.T) {
 		// record): reads of a damaged record answer an error, not changed
 		// data.
 		reported bool
+		// adopt: after the refusal, replay --force adopts the log.
+		adopt bool
 		// logDamaged: the log itself is damaged: serving and replay refuse
 		// with an error naming it, and the views stay as they were.
 		logDamaged bool
 	}{
 		{name: "emptied log", damage: truncate("log.db", 0), refused: "is empty"},
 		{name: "log removed under full views", damage: remove("log.db"),
-			refused: "the event log is shorter than what the views were built from"},
+			refused: "the views were built from another event log"},
+		{name: "log replaced by another, longer one", damage: otherLongerLog,
+			refused: "the views were built from another event log", adopt: true},
 		{name: "log truncated mid-file", damage: truncate("log.db", 0.1),
 			refused: "log.db"},
 		{name: "views file deleted", damage: remove(views)},
@@ -103,6 +107,15 @@ func TestDamagedDataDir(t *testing.T) {
 				code, out := runFor(t, 30*time.Second, "--data-dir", dir, "--http-addr", freeAddr(t))
 				if noCrash(t, out); code == 0 || !strings.Contains(out, c.refused) {
 					t.Fatalf("serve exited %d, want a refusal saying %q:\n%s", code, c.refused, out)
+				}
+				if c.adopt {
+					// Told that the new log is meant, replay rebuilds the
+					// views from it and the data dir is whole again.
+					for _, args := range [][]string{{"replay", "--force", "--data-dir", dir}, {"check", "--data-dir", dir}} {
+						if code, out := runFor(t, 30*time.Second, args...); code != 0 {
+							t.Fatalf("%v exited %d:\n%s", args, code, out)
+						}
+					}
 				}
 				return
 			}
@@ -196,20 +209,25 @@ func flipInViews(t *testing.T, dir string) {
 	}
 }
 
-// garbleLogPage overwrites a page of the log in use with random bytes.
+// garbleLogPage overwrites with random bytes every page of the log that
+// holds an order's placement.
 func garbleLogPage(t *testing.T, dir string) {
 	path := filepath.Join(dir, "log.db")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := 4096
-	if len(b) < 6*page {
-		t.Fatalf("log of %d bytes is too small to damage a data page", len(b))
-	}
+	const page = 4096
 	junk := make([]byte, page)
 	rand.NewChaCha8([32]byte{1}).Read(junk)
-	copy(b[4*page:], junk)
+	n := 0
+	for at := bytes.Index(b, []byte(`"count"`)); at >= 0; at = bytes.Index(b, []byte(`"count"`)) {
+		copy(b[at/page*page:], junk) // every copy, so the page in use is among them
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no page of the log holds an OrderPlaced")
+	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -234,6 +252,25 @@ func flipInLog(t *testing.T, dir string) {
 		t.Fatal("no plain field name in the log to change")
 	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// otherLongerLog replaces the log with the log of another kitchen, which
+// holds more events than this one's views have seen.
+func otherLongerLog(t *testing.T, dir string) {
+	other := t.TempDir()
+	in := start(t, "--data-dir", other)
+	for range 5 {
+		id := in.placeOrder(t, 4)
+		in.awaitCompleted(t, id, 4)
+	}
+	in.stop(t)
+	b, err := os.ReadFile(filepath.Join(other, "log.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "log.db"), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -14,6 +14,9 @@ import (
 // errLogShorter: the views have seen more of the log than it holds.
 var errLogShorter = errors.New("the event log is shorter than what the views were built from")
 
+// errOtherLog: the views were built from another event log.
+var errOtherLog = errors.New("the views were built from another event log")
+
 // checkViewsMatchLog refuses views built from another log: where the views
 // have applied a partition further than the log's end, the log was
 // replaced, truncated or emptied, and serving (or replaying) would silently
@@ -24,6 +27,25 @@ func checkViewsMatchLog(t transport, store *projections.Store, viewsDir string) 
 	et, ok := t.(embeddedTransport)
 	if !ok {
 		return nil
+	}
+	logID, err := et.log.ID()
+	if err != nil {
+		return err
+	}
+	built, err := store.LogID()
+	switch {
+	case err != nil:
+		return err
+	case built == "":
+		// Views new, or older than log identities: from now on they are
+		// this log's.
+		if err := store.SetLogID(logID); err != nil {
+			return err
+		}
+	case built != logID:
+		return fmt.Errorf("%w: the views in %s were built from log %s, and the log in the data dir is %s. "+
+			"If the log was replaced on purpose, move %s aside and start again: the views are rebuilt from the log. Otherwise restore the log from a backup",
+			errOtherLog, viewsDir, built, logID, viewsDir)
 	}
 	seen, err := store.Seen()
 	if err != nil {
@@ -91,6 +113,9 @@ func (h *healer) run(ctx context.Context) {
 		h.logger.Error("rebuilding the views failed; run pizzeria replay with the service stopped", "error", err)
 		return
 	}
+	if err := adoptLog(h.t, h.store); err != nil {
+		h.logger.Error("recording which log the views were built from", "error", err)
+	}
 	h.logger.Info("views rebuilt from the log", "events", st.Read, "took", st.Took)
 }
 
@@ -103,3 +128,16 @@ func (h *healer) notReady() error {
 }
 
 func viewsDir(cfg *config) string { return viewsDirOf(cfg.DataDir) }
+
+// adoptLog records that store's views were (re)built from t's log.
+func adoptLog(t transport, store *projections.Store) error {
+	et, ok := t.(embeddedTransport)
+	if !ok {
+		return nil
+	}
+	id, err := et.log.ID()
+	if err != nil {
+		return err
+	}
+	return store.SetLogID(id)
+}

@@ -135,7 +135,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 			return p, err
 		}
 		if lost {
-			p.healer = &healer{store: p.store, t: t, codec: codec, logger: logger}
+			p.healer = &healer{store: p.store, t: log, codec: codec, logger: logger}
 			p.healer.busy.Store(true)
 		}
 		node, err := nodeID(cfg)

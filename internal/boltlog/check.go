@@ -1,6 +1,7 @@
 package boltlog
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -134,4 +135,23 @@ func checkRecords(tx *bolt.Tx, path string, report func(error) bool) {
 			})
 		})
 	})
+}
+
+// FileID reads the identity of the closed log file at path (see Log.ID).
+func FileID(path string, timeout time.Duration) (string, error) {
+	var id string
+	err := safely(path, func() error {
+		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return db.View(func(tx *bolt.Tx) error {
+			if meta := tx.Bucket(bucketMeta); meta != nil {
+				id = hex.EncodeToString(meta.Get(keyID))
+			}
+			return nil
+		})
+	})
+	return id, err
 }

@@ -3,6 +3,7 @@ package boltlog
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -372,4 +373,20 @@ func (l *Log) Topics() ([]string, error) {
 		})
 	})
 	return topics, err
+}
+
+// ID is the log's identity: random, given to the file when it was created
+// and never changed, so that what was built from one log (views, positions)
+// can tell another log, even a longer one, from it.
+func (l *Log) ID() (string, error) {
+	if err := l.enter(); err != nil {
+		return "", err
+	}
+	defer l.active.Done()
+	var id string
+	err := l.db.View(func(tx *bolt.Tx) error {
+		id = hex.EncodeToString(tx.Bucket(bucketMeta).Get(keyID))
+		return nil
+	})
+	return id, err
 }

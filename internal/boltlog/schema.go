@@ -1,6 +1,7 @@
 package boltlog
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 
@@ -10,6 +11,8 @@ import (
 // File layout (version 3):
 //
 //	meta/format                      -> one byte, the layout version
+//	meta/id                          -> the log's identity: 16 random bytes,
+//	                                    written once, when the file is new
 //	topics/<topic>/partitions        -> partition count, 4 bytes big endian
 //	topics/<topic>/<p>/<off>         -> batch of records from offset off on
 //	                                    (see batch.go); p is a bucket named
@@ -26,6 +29,7 @@ var (
 	bucketTopics  = []byte("topics")
 	bucketGroups  = []byte("groups")
 	keyFormat     = []byte("format")
+	keyID         = []byte("id")
 	keyPartitions = []byte("partitions")
 )
 
@@ -51,6 +55,15 @@ func initSchema(tx *bolt.Tx) error {
 			"move the file away to start an empty log (the views are rebuilt from the new log)", ErrUnsupportedFormat, v[0], layoutV3)
 	case len(v) != 1 || v[0] != layoutV3:
 		return fmt.Errorf("%w: layout %v, this version reads layout %d only", ErrUnsupportedFormat, v, layoutV3)
+	}
+	if meta.Get(keyID) == nil {
+		id := make([]byte, 16)
+		if _, err := rand.Read(id); err != nil {
+			return err
+		}
+		if err := meta.Put(keyID, id); err != nil {
+			return err
+		}
 	}
 	for _, name := range [][]byte{bucketTopics, bucketGroups} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
