@@ -94,3 +94,14 @@ func TestLogLinesNameTheOrderAndTheEvent(t *testing.T) {
 		}
 	}
 }
+
+// grepLines keeps the lines of s that start with prefix.
+func grepLines(s, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
