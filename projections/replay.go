@@ -120,15 +120,7 @@ func replayTopic(ctx context.Context, src Source, codec *events.Codec, topic str
 }
 
 // empty reports whether the served views hold no order.
-func (s *Store) empty() (bool, error) {
-	empty := true
-	err := s.view(func(tx *bolt.Tx) error {
-		k, _ := tx.Bucket(bucketOrders).Cursor().First()
-		empty = k == nil
-		return nil
-	})
-	return empty, err
-}
+func (s *Store) empty() (bool, error) { return s.holdsNothingIn(bucketOrders) }
 
 func (s *Store) beginRebuild() (*bolt.DB, int, error) {
 	s.mu.Lock()

@@ -233,17 +233,21 @@ func (s *Store) Seen() ([]boltstore.Seen, error) {
 // Fresh reports whether the served views hold nothing at all: no order and
 // no position. A fresh store beside a log that holds events has lost its
 // views (a deleted or emptied file) and must be rebuilt from the log.
-func (s *Store) Fresh() (bool, error) {
-	fresh := true
+func (s *Store) Fresh() (bool, error) { return s.holdsNothingIn(bucketOrders, bucketPositions) }
+
+// holdsNothingIn reports whether every one of the buckets is empty in the
+// served views.
+func (s *Store) holdsNothingIn(buckets ...[]byte) (bool, error) {
+	empty := true
 	err := s.view(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketOrders, bucketPositions} {
+		for _, b := range buckets {
 			if k, _ := tx.Bucket(b).Cursor().First(); k != nil {
-				fresh = false
+				empty = false
 			}
 		}
 		return nil
 	})
-	return fresh, err
+	return empty, err
 }
 
 // LogID is the identity of the event log the views were built from, as
