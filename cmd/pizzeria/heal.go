@@ -113,9 +113,6 @@ func (h *healer) run(ctx context.Context) {
 		h.logger.Error("rebuilding the views failed; run pizzeria replay with the service stopped", "error", err)
 		return
 	}
-	if err := adoptLog(h.t, h.store); err != nil {
-		h.logger.Error("recording which log the views were built from", "error", err)
-	}
 	h.logger.Info("views rebuilt from the log", "events", st.Read, "took", st.Took)
 }
 
@@ -129,7 +126,10 @@ func (h *healer) notReady() error {
 
 func viewsDir(cfg *config) string { return viewsDirOf(cfg.DataDir) }
 
-// adoptLog records that store's views were (re)built from t's log.
+// adoptLog records that store's views were rebuilt from t's log, after a
+// replay told to take the log in the data dir as it is (--force). Other
+// rebuilds need not: the identity the views hold moves to the rebuilt file
+// with the consumer positions.
 func adoptLog(t transport, store *projections.Store) error {
 	et, ok := t.(embeddedTransport)
 	if !ok {

@@ -57,8 +57,10 @@ func replay(ctx context.Context, cfg *config, force bool, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	if err := adoptLog(t, store); err != nil {
-		return err
+	if force {
+		if err := adoptLog(t, store); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(stdout, "replayed %d events (%d applied, %d undecodable skipped) into views generation %d in %s\n",
 		st.Read, st.Applied, st.Skipped, st.Generation, st.Took.Round(1e6))
