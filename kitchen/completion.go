@@ -45,18 +45,40 @@ func (*Completion) Output(t events.Topics) string { return t.Orders }
 // React records a finished pizza. Pizzas of unknown size (from the original
 // services, which have no OrderPlaced here) never complete an order.
 func (c *Completion) React(in events.Event) ([]events.Event, error) {
-	if in.OrderCount == 0 {
-		return nil, nil
+	out, errs := c.ReactAll([]events.Event{in})
+	return out[0], errs[0]
+}
+
+// ReactAll records the finished pizzas of ins in one write of the ledger.
+func (c *Completion) ReactAll(ins []events.Event) ([][]events.Event, []error) {
+	out := make([][]events.Event, len(ins))
+	errs := make([]error, len(ins))
+	var done []Done
+	var from []int // done[j] is ins[from[j]]
+	for i, in := range ins {
+		if in.OrderCount == 0 {
+			continue
+		}
+		p := in.Body.(*events.PizzaEvent).Pizza
+		done = append(done, Done{OrderID: p.OrderID, PizzaID: p.PizzaID, Count: in.OrderCount})
+		from = append(from, i)
 	}
-	p := in.Body.(*events.PizzaEvent).Pizza
-	out, err := c.ledger.RecordDone(Done{OrderID: p.OrderID, PizzaID: p.PizzaID, Count: in.OrderCount})
+	if len(done) == 0 {
+		return out, errs
+	}
+	outcomes, err := c.ledger.RecordDone(done...)
 	if err != nil {
-		return nil, fmt.Errorf("recording pizza %s done: %w", p.PizzaID, err)
+		for _, i := range from {
+			errs[i] = fmt.Errorf("recording pizza %s done: %w", ins[i].Body.(*events.PizzaEvent).Pizza.PizzaID, err)
+		}
+		return out, errs
 	}
-	if !out[0].Complete || !out[0].Decisive {
-		return nil, nil
+	for j, i := range from {
+		if outcomes[j].Complete && outcomes[j].Decisive {
+			out[i] = []events.Event{orderCompleted(ins[i])}
+		}
 	}
-	return []events.Event{orderCompleted(in)}, nil
+	return out, errs
 }
 
 // orderCompleted is the OrderCompleted that the decisive pizza event in

@@ -20,22 +20,42 @@ func NewProjector(store *Store, codec *events.Codec) *Projector {
 	return &Projector{store: store, codec: codec}
 }
 
-// Handler returns the watermill handler for messages from topic. It acks
-// only after the event is committed to the views together with its position
-// (topic, partition, offset), so a crash redelivers it and the position
-// makes the second application a no-op. Many messages may be in flight at
-// once: their applies share transactions. Undecodable input returns an
-// error wrapping events.ErrInvalidEvent.
-func (p *Projector) Handler(topic string) message.NoPublishHandlerFunc {
-	return func(msg *message.Message) error {
-		e, err := p.codec.Decode(topic, msg)
-		if err != nil {
-			return err
+// HandleBatch returns the batch handler for messages from topic. Each
+// batch is folded in one transaction (shared with other callers) that
+// also records each message's position (topic, partition, offset), and
+// acked only after it commits, so a crash redelivers it and the position
+// makes the second application a no-op. An undecodable message, or an
+// event the views refuse, fails alone with an error wrapping
+// events.ErrInvalidEvent.
+func (p *Projector) HandleBatch(topic string) func([]*message.Message) ([][]*message.Message, []error) {
+	return func(msgs []*message.Message) ([][]*message.Message, []error) {
+		errs := make([]error, len(msgs))
+		items := make([]item, 0, len(msgs))
+		from := make([]int, 0, len(msgs)) // items[j] came from msgs[from[j]]
+		for i, msg := range msgs {
+			e, err := p.codec.Decode(topic, msg)
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			it := item{event: e}
+			if pos, ok := positionOf(topic, msg); ok {
+				it.pos = &pos
+			}
+			items = append(items, it)
+			from = append(from, i)
 		}
-		if pos, ok := positionOf(topic, msg); ok {
-			return p.store.ApplyAt(pos, e)
+		if len(items) > 0 {
+			rejected, err := p.store.applyEach(items)
+			for j, i := range from {
+				if err != nil {
+					errs[i] = err
+				} else {
+					errs[i] = rejected[j]
+				}
+			}
 		}
-		return p.store.Apply(e)
+		return make([][]*message.Message, len(msgs)), errs
 	}
 }
 

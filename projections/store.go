@@ -92,6 +92,38 @@ func (s *Store) ApplyAt(pos boltstore.Position, e events.Event) error {
 	return s.batcher.Do([]item{{event: e, pos: &pos}})
 }
 
+// applyEach folds items in one transaction shared with other callers and
+// returns, per item, why it was rejected, or the error that failed them
+// all.
+func (s *Store) applyEach(items []item) ([]error, error) {
+	err := s.batcher.Do(items)
+	var rej rejections
+	switch {
+	case errors.As(err, &rej):
+		return rej, nil
+	case err != nil:
+		return nil, err
+	}
+	return make([]error, len(items)), nil
+}
+
+// rejections is the error of a request some of whose items the views
+// refused: one entry per item, nil for those applied.
+type rejections []error
+
+func (r rejections) Error() string   { return errors.Join(r...).Error() }
+func (r rejections) Unwrap() []error { return []error(r) }
+
+// rejectionsOf is nil if no item was rejected.
+func rejectionsOf(rejected []error) error {
+	for _, e := range rejected {
+		if e != nil {
+			return rejections(rejected)
+		}
+	}
+	return nil
+}
+
 // applyBatch runs the requests of many callers in one transaction. If that
 // fails, each runs in its own, so that one bad request fails alone.
 func (s *Store) applyBatch(reqs [][]item) ([]error, error) {
@@ -116,7 +148,7 @@ func (s *Store) applyBatch(reqs [][]item) ([]error, error) {
 	errs := make([]error, len(reqs))
 	i := 0
 	for n, r := range reqs {
-		errs[n] = errors.Join(rejected[i : i+len(r)]...)
+		errs[n] = rejectionsOf(rejected[i : i+len(r)])
 		i += len(r)
 	}
 	return errs, nil
@@ -127,7 +159,7 @@ func requestError(rejected []error, err error) error {
 	if err != nil {
 		return err
 	}
-	return errors.Join(rejected...)
+	return rejectionsOf(rejected)
 }
 
 // commit folds items into the served views and any rebuild in progress,

@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"sync"
 	"time"
@@ -22,7 +23,7 @@ import (
 // HTTP and each waits (?wait=) until its order is completed.
 type benchConfig struct {
 	orders, pizzas, clients, runs int
-	cpuProfile, memProfile        string
+	cpuProfile, memProfile, trace string
 }
 
 func (b *benchConfig) register(fs *flag.FlagSet) {
@@ -32,6 +33,7 @@ func (b *benchConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&b.runs, "runs", 3, "runs; figures are reported per run and as medians")
 	fs.StringVar(&b.cpuProfile, "cpuprofile", "", "write a CPU profile of the runs to this file")
 	fs.StringVar(&b.memProfile, "memprofile", "", "write a profile of the live heap at the end of each run to this file")
+	fs.StringVar(&b.trace, "trace", "", "write an execution trace of the runs to this file (go tool trace; -pprof=sync shows where the pipeline waits)")
 }
 
 type benchRun struct {
@@ -59,6 +61,17 @@ func runBench(ctx context.Context, cfg *config, b benchConfig, stdout io.Writer)
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if b.trace != "" {
+		f, err := os.Create(b.trace)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	fmt.Fprintf(stdout, "bench: %d orders × %d pizzas, %d clients, broker %s, %d runs\n", b.orders, b.pizzas, b.clients, cfg.Broker, b.runs)
 	var runs []benchRun

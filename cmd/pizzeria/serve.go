@@ -102,10 +102,9 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 	t = obs.instrument(t)
 	orders := writes.Publisher(t.Publisher(), false)
 	t = gate(t, writes)
-	if p.kitchen, err = newKitchen(t, codec, cfg.TopicPrefix, wlog, reg, cfg.ShutdownTimeout, obs.handlers); err != nil {
+	if p.kitchen, err = newKitchen(t, codec, cfg.TopicPrefix, writes, reg, cfg.ShutdownTimeout, obs.handlers, logger); err != nil {
 		return p, err
 	}
-	p.kitchen.router.AddMiddleware(writes.Middleware(func(err error) bool { return !isPoison(err) }))
 	if r.manager {
 		ledger, err := openLedger(ctx, cfg, t, codec, logger)
 		if err != nil {
@@ -213,8 +212,8 @@ func (p *process) start(ctx context.Context, addr string) (*serving, error) {
 	srv.RegisterOnShutdown(release)
 	s := &serving{p: p, srv: srv, addr: ln.Addr().String(), failed: make(chan error, 2)}
 	go func() {
-		if err := p.kitchen.router.Run(ctx); err != nil {
-			s.failed <- fmt.Errorf("message router: %w", err)
+		if err := p.kitchen.runner.Run(ctx); err != nil {
+			s.failed <- fmt.Errorf("kitchen: %w", err)
 		}
 	}()
 	go func() {
@@ -223,7 +222,7 @@ func (p *process) start(ctx context.Context, addr string) (*serving, error) {
 		}
 	}()
 	select {
-	case <-p.kitchen.router.Running():
+	case <-p.kitchen.runner.Running():
 		if p.healer != nil {
 			go p.healer.run(ctx)
 		}
@@ -238,7 +237,7 @@ func (p *process) start(ctx context.Context, addr string) (*serving, error) {
 func (s *serving) stop(timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return errors.Join(s.srv.Shutdown(ctx), s.p.kitchen.router.Close())
+	return errors.Join(s.srv.Shutdown(ctx), s.p.kitchen.runner.Close())
 }
 
 func topics(cfg *config) events.Topics {

@@ -24,6 +24,7 @@ var allowed = map[string][]string{
 	"internal/boltstore":  {"kitchen"},
 	"internal/deadletter": {"events"},
 	"internal/faults":     {},
+	"internal/pipeline":   {"internal/deadletter", "internal/faults"},
 	"internal/telemetry":  {"events"},
 	"internal/archtest":   {},
 }

@@ -50,11 +50,12 @@
 // fsync of what a handler publishes. With one message in flight per
 // partition each hop of an order costs a commit, one after another; with
 // many in flight the handlers of one partition publish concurrently and
-// share the writer's group commits. The alternative, handing a handler a
-// batch and committing its outputs with the batch's positions, would make
-// every handler batch-aware; the prefix model keeps watermill's
-// one-message handlers and bounds the redelivery after a crash to the
-// window.
+// share the writer's group commits. The prefix model keeps watermill's
+// Subscriber contract (one message, one ack) and bounds the redelivery
+// after a crash to the window; batching sits above it, in the consumer
+// (the kitchen's internal/pipeline takes every delivered message at once
+// and publishes their outputs in one call), so positions still follow acks
+// and no handler has to know about offsets.
 //
 // The price is order: with MaxInFlight above 1 a consumer sees later
 // messages of a partition before it has acked earlier ones, and a nacked

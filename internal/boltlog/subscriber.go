@@ -65,7 +65,11 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	subCtx, cancel := context.WithCancel(ctx)
 	stopOnClose := context.AfterFunc(s.ctx, cancel)
 	stopOnLogClose := context.AfterFunc(s.log.ctx, cancel)
-	out := make(chan *message.Message)
+	// Buffered, so that a consumer taking messages in batches finds a
+	// batch waiting rather than one message per handoff. Messages still
+	// in the buffer when the subscription ends are dropped from it (their
+	// offsets are handed out again), so nothing is received after Close.
+	out := make(chan *message.Message, s.log.cfg.ReadAhead)
 	fields := watermill.LogFields{"group": s.group, "topic": topic, "partitions": len(cs)}
 	s.log.cfg.Logger.Debug("Subscribed", fields)
 
@@ -78,7 +82,7 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	go func() {
 		defer s.log.active.Done()
 		defer s.wg.Done()
-		defer close(out)
+		defer drainAndClose(out)
 		defer stopOnLogClose()
 		defer stopOnClose()
 		defer cancel()
@@ -120,4 +124,17 @@ func (s *subscriber) Close() error {
 	s.cancel()
 	s.wg.Wait()
 	return nil
+}
+
+// drainAndClose empties a subscription's channel of messages its consumer
+// has not taken, then closes it.
+func drainAndClose(out chan *message.Message) {
+	for {
+		select {
+		case <-out:
+		default:
+			close(out)
+			return
+		}
+	}
 }

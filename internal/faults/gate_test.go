@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"strings"
@@ -150,49 +149,6 @@ func TestTheBackgroundProbeRecoversAGateNobodyWritesThrough(t *testing.T) {
 		t.Fatalf("logs:\n%s", logs)
 	}
 }
-
-func TestHandlersWaitWhileWritesFail(t *testing.T) {
-	g, _ := newTestGate(t, nil)
-	var calls atomic.Int64
-	storeDown := errors.New("views.db: no space left on device")
-	var down atomic.Bool
-	down.Store(true)
-	h := g.Middleware(func(err error) bool { return !errors.Is(err, errPoison) })(func(*message.Message) ([]*message.Message, error) {
-		calls.Add(1)
-		if down.Load() {
-			return nil, storeDown
-		}
-		return nil, nil
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range 16 { // sixteen subscriptions retrying their head message
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				h(message.NewMessage("m", nil))
-			}
-		})
-	}
-	wg.Wait()
-	// At most: the sixteen already running when the store failed, then one
-	// probe per minimum backoff (the backoff grows, so far fewer).
-	if n, bound := calls.Load(), 16+1+int64(time.Since(start)/(5*time.Millisecond)); n > bound {
-		t.Fatalf("the handlers ran %d times against a failing store, more than %d: the gate should let one probe through per backoff", n, bound)
-	}
-	down.Store(false)
-	for deadline := time.Now().Add(10 * time.Second); g.Err() != nil; time.Sleep(time.Millisecond) {
-		if _, err := h(message.NewMessage("m", nil)); err != nil {
-			t.Fatalf("after the store recovered: %v", err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still failing 10s after the store recovered: %v", g.Err())
-		}
-	}
-}
-
-var errPoison = errors.New("poison")
 
 // A nearly full disk lets some writes through and fails others: that is
 // one spell, logged once, not a state that flaps with every write.

@@ -28,29 +28,3 @@ func (p *publisher) Publish(topic string, msgs ...*message.Message) error {
 }
 
 func (p *publisher) Close() error { return p.p.Close() }
-
-// Middleware gates message handlers whose work writes to a store (views,
-// state): while writes fail, a handler runs only as the gate's probe, so a
-// backlog of messages waits instead of failing, retrying and logging over
-// and over. isFault tells a store failure from an error about the message
-// itself (which says nothing about the store). A handler that returns
-// messages is judged by their publish, not here.
-func (g *Gate) Middleware(isFault func(error) bool) message.HandlerMiddleware {
-	return func(h message.HandlerFunc) message.HandlerFunc {
-		return func(msg *message.Message) ([]*message.Message, error) {
-			t, err := g.Wait()
-			if err != nil {
-				return nil, err
-			}
-			defer t.Release() // a panic says nothing about the store
-			out, err := h(msg)
-			switch {
-			case err != nil && isFault(err):
-				t.Done(err)
-			case err == nil && len(out) == 0:
-				t.Done(nil)
-			}
-			return out, err
-		}
-	}
-}

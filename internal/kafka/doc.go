@@ -18,16 +18,17 @@
 //
 // A subscription hands out, in offset order, the messages of a partition
 // that lie within Config.Window (512 by default) of its first message not
-// yet acked, and watermill's router handles them concurrently. A partition's committed
+// yet acked, for the consumer to handle concurrently. A partition's committed
 // offset is the end of its longest fully-acked prefix, the model of
 // Confluent's parallel consumer: a message acked early is remembered until
 // every message before it is acked too. Commits are grouped, one request for
 // all advanced partitions every Config.CommitInterval, when partitions are
 // revoked and when a subscription stops, never a round trip per message.
-// This model was chosen over batch handlers that commit their outputs with
-// their input positions (Kafka Streams' commit interval) because it keeps
-// the watermill message.Subscriber contract, so the router, its middleware
-// and the dead-letter handling work unchanged.
+// This model keeps the watermill message.Subscriber contract (one message,
+// one ack), so the conformance suite applies unchanged; batching sits above
+// it, in the consumer (the kitchen's internal/pipeline takes every
+// delivered message at once and publishes their outputs in one call), so
+// positions still follow acks and no handler has to know about offsets.
 //
 // A nacked message comes back after a short delay while the rest of its
 // partition keeps flowing; the committed offset never passes it. A

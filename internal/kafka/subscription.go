@@ -44,11 +44,17 @@ type subscription struct {
 	wake    chan struct{} // capacity 1: something became ready
 }
 
+// outBuffer is how many handed-out messages may wait for the consumer, so
+// that a consumer taking messages in batches finds a batch waiting rather
+// than one message per handoff. Messages still waiting when the
+// subscription stops are dropped from it and delivered again later.
+const outBuffer = 64
+
 func newSubscription(cfg Config, group, topic, instanceID string) (*subscription, error) {
 	s := &subscription{
 		topic: topic, window: cfg.Window, every: cfg.CommitInterval,
 		m: newMarshaler(cfg), logger: cfg.Logger, fields: logFields(topic, group),
-		out: make(chan *message.Message), parts: map[int32]*partition{}, orphans: map[int32]kgo.EpochOffset{}, wake: make(chan struct{}, 1),
+		out: make(chan *message.Message, outBuffer), parts: map[int32]*partition{}, orphans: map[int32]kgo.EpochOffset{}, wake: make(chan struct{}, 1),
 	}
 	opts, err := franzOptions(cfg)
 	if err != nil {
@@ -134,7 +140,7 @@ func (s *subscription) signal() {
 // when the subscription stops.
 func (s *subscription) dispatch() {
 	defer close(s.halted)
-	defer close(s.out)
+	defer s.drainAndClose()
 	for {
 		d := s.next()
 		if d == nil {
@@ -163,6 +169,19 @@ func (s *subscription) dispatch() {
 			go s.watch(d, msg, cancel)
 		case <-s.halt:
 			cancel()
+			return
+		}
+	}
+}
+
+// drainAndClose empties the channel of messages the consumer has not
+// taken (they are not acked, so they come back), then closes it.
+func (s *subscription) drainAndClose() {
+	for {
+		select {
+		case <-s.out:
+		default:
+			close(s.out)
 			return
 		}
 	}

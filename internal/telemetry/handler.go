@@ -23,15 +23,12 @@ const (
 	ReasonOther        = "other"
 )
 
-// metaFailure is where the attempt middleware notes the class of the last
-// failure; the poison queue carries it into the dead letter.
-const metaFailure = "failure_class"
-
-// Handlers is router middleware for every handler: a span per message,
-// continuing the trace the message carries; a log line per message (debug)
-// and per failed attempt (warn), each naming the order, the event and
-// where it was read from; and one warn line, a metric and a callback per
-// message sent to the dead-letter topic.
+// Handlers observes every message the kitchen handles: a span per
+// message, continuing the trace the message carries; a log line per
+// message (debug) and per failure (warn), each naming the order, the event
+// and where it was read from; and one warn line, a metric and a callback
+// per message sent to the dead-letter topic. It is the pipeline's
+// Observer.
 type Handlers struct {
 	Tracing *Tracing
 	Metrics *Metrics // may be nil
@@ -41,68 +38,49 @@ type Handlers struct {
 	OnDeadLetter func(topic, reason string)
 }
 
-// Outer is placed outermost, before the poison queue.
-func (h *Handlers) Outer(next message.HandlerFunc) message.HandlerFunc {
-	return func(msg *message.Message) ([]*message.Message, error) {
-		topic := message.SubscribeTopicFromCtx(msg.Context())
-		handler := message.HandlerNameFromCtx(msg.Context())
-		ctx, span := h.Tracing.tracer.Start(h.Tracing.extract(msg), handler, trace.WithSpanKind(trace.SpanKindConsumer))
-		defer span.End()
-		if span.IsRecording() { // with tracing off, spend nothing on attributes
-			span.SetAttributes(
-				semconv.MessagingDestinationName(topic),
-				attribute.String("messaging.consumer.group.name", handler),
-				attribute.String("event_id", msg.Metadata.Get(events.MetaEventID)),
-				attribute.String("order_id", msg.Metadata.Get(events.MetaCorrelationID)),
-				attribute.String("partition", msg.Metadata.Get(events.MetaReceivedPartition)),
-				attribute.String("offset", msg.Metadata.Get(events.MetaReceivedOffset)),
-			)
-		}
-		msg.SetContext(ctx)
-		poisonedBefore := msg.Metadata.Get(middleware.ReasonForPoisonedKey) != ""
-		out, err := next(msg)
-		for _, o := range out {
-			o.SetContext(ctx) // their appends are children of this span
-		}
-		if err != nil {
-			span.RecordError(err)
-			span.SetStatus(codes.Error, "handler failed")
-		}
-		if reason := msg.Metadata.Get(middleware.ReasonForPoisonedKey); err == nil && reason != "" && !poisonedBefore {
-			class := msg.Metadata.Get(metaFailure)
-			if class == "" {
-				class = ReasonOther
-			}
-			span.SetStatus(codes.Error, "dead-lettered")
-			h.Log.LogAttrs(ctx, slog.LevelWarn, "message sent to the dead-letter topic",
-				append(fields(ctx, msg, topic), slog.String("handler", handler), slog.String("reason", reason), slog.String("reason_class", class))...)
-			if h.Metrics != nil {
-				h.Metrics.deadLetters.WithLabelValues(class).Inc()
-			}
-			if h.OnDeadLetter != nil {
-				h.OnDeadLetter(topic, class)
-			}
-		} else if err == nil && h.Log.Enabled(ctx, slog.LevelDebug) {
-			h.Log.LogAttrs(ctx, slog.LevelDebug, "message handled",
-				append(fields(ctx, msg, topic), slog.String("handler", handler), slog.Int("produced", len(out)))...)
-		}
-		return out, err
+// Handling starts msg's span, a child of the trace msg carries, and sets
+// it as msg's context.
+func (h *Handlers) Handling(handler, topic string, msg *message.Message) context.Context {
+	ctx, span := h.Tracing.tracer.Start(h.Tracing.extract(msg), handler, trace.WithSpanKind(trace.SpanKindConsumer))
+	if span.IsRecording() { // with tracing off, spend nothing on attributes
+		span.SetAttributes(
+			semconv.MessagingDestinationName(topic),
+			attribute.String("messaging.consumer.group.name", handler),
+			attribute.String("event_id", msg.Metadata.Get(events.MetaEventID)),
+			attribute.String("order_id", msg.Metadata.Get(events.MetaCorrelationID)),
+			attribute.String("partition", msg.Metadata.Get(events.MetaReceivedPartition)),
+			attribute.String("offset", msg.Metadata.Get(events.MetaReceivedOffset)),
+		)
 	}
+	msg.SetContext(ctx)
+	return ctx
 }
 
-// Attempt is placed inside the retry middleware (and outside the
-// recoverer): it logs each failed attempt and notes its class.
-func (h *Handlers) Attempt(next message.HandlerFunc) message.HandlerFunc {
-	return func(msg *message.Message) ([]*message.Message, error) {
-		out, err := next(msg)
-		if err != nil {
-			msg.Metadata.Set(metaFailure, Classify(err))
-			ctx := msg.Context()
-			h.Log.LogAttrs(ctx, slog.LevelWarn, "handling a message failed",
-				append(fields(ctx, msg, message.SubscribeTopicFromCtx(ctx)),
-					slog.String("handler", message.HandlerNameFromCtx(ctx)), slog.String("error", err.Error()))...)
+// Handled ends msg's span with its outcome and logs it.
+func (h *Handlers) Handled(ctx context.Context, handler, topic string, msg *message.Message, produced int, err error, deadLettered bool) {
+	span := trace.SpanFromContext(ctx)
+	defer span.End()
+	switch {
+	case deadLettered:
+		class := Classify(err)
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "dead-lettered")
+		h.Log.LogAttrs(ctx, slog.LevelWarn, "message sent to the dead-letter topic",
+			append(fields(ctx, msg, topic), slog.String("handler", handler), slog.String("reason", err.Error()), slog.String("reason_class", class))...)
+		if h.Metrics != nil {
+			h.Metrics.deadLetters.WithLabelValues(class).Inc()
 		}
-		return out, err
+		if h.OnDeadLetter != nil {
+			h.OnDeadLetter(topic, class)
+		}
+	case err != nil:
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "handler failed")
+		h.Log.LogAttrs(ctx, slog.LevelWarn, "handling a message failed; it will be delivered again",
+			append(fields(ctx, msg, topic), slog.String("handler", handler), slog.String("error", err.Error()))...)
+	case h.Log.Enabled(ctx, slog.LevelDebug):
+		h.Log.LogAttrs(ctx, slog.LevelDebug, "message handled",
+			append(fields(ctx, msg, topic), slog.String("handler", handler), slog.Int("produced", produced))...)
 	}
 }
 

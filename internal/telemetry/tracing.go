@@ -111,17 +111,19 @@ type tracedPublisher struct {
 	observe func(string, time.Duration)
 }
 
+// Publish makes one append span per run of messages that share a context:
+// a batch of messages caused by different orders keeps each order's
+// messages in that order's trace.
 func (p *tracedPublisher) Publish(topic string, msgs ...*message.Message) error {
-	ctx := context.Background()
-	if len(msgs) > 0 {
-		ctx = msgs[0].Context()
-	}
-	ctx, span := p.t.tracer.Start(ctx, "append "+topic, trace.WithSpanKind(trace.SpanKindProducer))
-	defer span.End()
-	if span.IsRecording() {
-		span.SetAttributes(semconv.MessagingDestinationName(topic), attribute.Int("messaging.batch.message_count", len(msgs)))
-	}
-	for _, m := range msgs {
+	var spans []trace.Span
+	var parent, ctx context.Context
+	for i, m := range msgs {
+		if i == 0 || m.Context() != parent {
+			parent = m.Context()
+			var span trace.Span
+			ctx, span = p.t.tracer.Start(parent, "append "+topic, trace.WithSpanKind(trace.SpanKindProducer))
+			spans = append(spans, span)
+		}
 		p.t.propagator.Inject(ctx, metadataCarrier(m.Metadata))
 	}
 	start := time.Now()
@@ -129,9 +131,15 @@ func (p *tracedPublisher) Publish(topic string, msgs ...*message.Message) error 
 	if p.observe != nil {
 		p.observe(topic, time.Since(start))
 	}
-	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, "append failed")
+	for _, span := range spans {
+		if span.IsRecording() {
+			span.SetAttributes(semconv.MessagingDestinationName(topic), attribute.Int("messaging.batch.message_count", len(msgs)))
+			if err != nil {
+				span.RecordError(err)
+				span.SetStatus(codes.Error, "append failed")
+			}
+		}
+		span.End()
 	}
 	return err
 }
