@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/pizzeria/pizzeria/events"
+	"github.com/pizzeria/pizzeria/internal/boltstore"
 	"github.com/pizzeria/pizzeria/projections"
 )
 
@@ -140,4 +141,63 @@ func adoptLog(t transport, store *projections.Store) error {
 		return err
 	}
 	return store.SetLogID(id)
+}
+
+// errLedgerOtherLog: the order manager's ledger was built from another
+// event log.
+var errLedgerOtherLog = errors.New("the order manager's ledger was built from another event log")
+
+// errLedgerLogShorter: the order manager's ledger has seen more of the log
+// than it holds.
+var errLedgerLogShorter = errors.New("the event log is shorter than what the order manager's ledger has seen")
+
+// ledgerTopics are the topics the order manager's ledger is built from.
+func ledgerTopics(topics events.Topics) []string { return []string{topics.Orders, topics.Veggies} }
+
+// embeddedLogMark is the identity of the embedded log and its end offsets
+// on topics; ok is false on Kafka, where the ledger records no log.
+func embeddedLogMark(t transport, topics []string) (m boltstore.LogMark, ok bool, err error) {
+	et, ok := t.(embeddedTransport)
+	if !ok {
+		return m, false, nil
+	}
+	if m.ID, err = et.log.ID(); err != nil {
+		return m, true, err
+	}
+	m.Ends = make(map[string][]uint64, len(topics))
+	for _, topic := range topics {
+		if m.Ends[topic], err = et.log.EndOffsets(topic); err != nil {
+			return m, true, err
+		}
+	}
+	return m, true, nil
+}
+
+// checkLedgerMark refuses a ledger (at path) built from another log than
+// the one now in the data dir, or from a longer copy of it, as
+// checkViewsMatchLog refuses such views: the order manager would complete
+// orders the log no longer holds, or miss ones it does. A ledger that names
+// no log (new, or older than log identities) passes.
+func checkLedgerMark(built, now boltstore.LogMark, path string) error {
+	const what = "If the log was replaced on purpose, move %s aside and start again: the ledger is rebuilt from the log. Otherwise restore the log from a backup"
+	if built.ID == "" {
+		return nil
+	}
+	if built.ID != now.ID {
+		return fmt.Errorf("%w: the ledger %s was built from log %s, and the log in the data dir is %s. "+what,
+			errLedgerOtherLog, path, built.ID, now.ID, path)
+	}
+	for topic, ends := range built.Ends {
+		for p, end := range ends {
+			var have uint64
+			if p < len(now.Ends[topic]) {
+				have = now.Ends[topic][p]
+			}
+			if end > have {
+				return fmt.Errorf("%w: the ledger %s has seen topic %s partition %d reach offset %d, but the log holds %d events there. "+what,
+					errLedgerLogShorter, path, topic, p, end, have, path)
+			}
+		}
+	}
+	return nil
 }

@@ -51,6 +51,9 @@ func replay(ctx context.Context, cfg *config, force bool, stdout, stderr io.Writ
 	if err := checkViewsMatchLog(t, store, viewsDir(cfg)); err != nil && !force {
 		return fmt.Errorf("%w (or replay with --force to rebuild from this log anyway)", err)
 	}
+	if err := checkLedgerFile(t, cfg.DataDir, codec.Topics()); err != nil && !force {
+		return fmt.Errorf("%w (or replay with --force to rebuild from this log anyway)", err)
+	}
 	st, err := store.Rebuild(ctx, t, codec, func(topic string, n int) {
 		fmt.Fprintf(stderr, "replay: %-20s %8d events read\n", topic, n)
 	})

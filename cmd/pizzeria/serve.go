@@ -106,16 +106,6 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		return p, err
 	}
 	p.kitchen.router.AddMiddleware(writes.Middleware(func(err error) bool { return !isPoison(err) }))
-	if r.manager {
-		ledger, err := openLedger(ctx, cfg, t, codec, logger)
-		if err != nil {
-			return p, err
-		}
-		p.closers = append(p.closers, ledger)
-		if err := p.kitchen.addOrderManager(ledger); err != nil {
-			return p, err
-		}
-	}
 	for _, s := range r.stages {
 		if err := p.kitchen.addStage(s); err != nil {
 			return p, err
@@ -152,6 +142,18 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		}
 		if cfg.AdminToken != "" {
 			apiCfg.Admin, apiCfg.AdminToken = apiAdmin{newAdmin(cfg, t, codec, p.store, logger)}, cfg.AdminToken
+		}
+	}
+	// After the views: where both were built from another log, the views'
+	// refusal says so first.
+	if r.manager {
+		ledger, err := openLedger(ctx, cfg, t, log, codec, logger)
+		if err != nil {
+			return p, err
+		}
+		p.closers = append(p.closers, ledger)
+		if err := p.kitchen.addOrderManager(ledger.Ledger); err != nil {
+			return p, err
 		}
 	}
 	if r.commands {

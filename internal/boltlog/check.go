@@ -155,3 +155,30 @@ func FileID(path string, timeout time.Duration) (string, error) {
 	})
 	return id, err
 }
+
+// FileEndOffsets reads, from the closed log file at path, the end offset of
+// every partition of each of topics (nil for a topic never written).
+func FileEndOffsets(path string, timeout time.Duration, topics []string) (map[string][]uint64, error) {
+	out := make(map[string][]uint64, len(topics))
+	err := safely(path, func() error {
+		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return db.View(func(tx *bolt.Tx) error {
+			if tx.Bucket(bucketTopics) == nil {
+				return nil
+			}
+			for _, topic := range topics {
+				ends, err := endOffsetsTx(tx, topic)
+				if err != nil {
+					return err
+				}
+				out[topic] = ends
+			}
+			return nil
+		})
+	})
+	return out, err
+}
