@@ -101,8 +101,13 @@ func checkRecords(tx *bolt.Tx, path string, report func(error) bool) {
 				ok = report(fmt.Errorf("%s: %w", path, err))
 				continue
 			}
-			var last uint64
-			err = readBatches(b, 0, 0, func(off uint64, _ record) bool {
+			start, err := partitionStart(tb, topic, p)
+			if err != nil {
+				ok = report(fmt.Errorf("%s: %w", path, err))
+				continue
+			}
+			last := start
+			err = readBatches(b, start, 0, func(off uint64, _ record) bool {
 				last = off
 				return true
 			})

@@ -196,21 +196,28 @@ func endOffsetsTx(tx *bolt.Tx, topic string) ([]uint64, error) {
 	return ends, nil
 }
 
-// committedTx is the durable position of group on partition p of topic.
+// committedTx is the durable position of group on partition p of topic: a
+// position in a deleted prefix (see DeleteBefore), or none, is the
+// partition's start.
 func committedTx(tx *bolt.Tx, group, topic string, p int) (uint64, error) {
+	start, err := startTx(tx, topic, p)
+	if err != nil {
+		return 0, err
+	}
 	g := tx.Bucket(bucketGroups).Bucket([]byte(group))
 	if g == nil {
-		return 0, nil
+		return start, nil
 	}
 	t := g.Bucket([]byte(topic))
 	if t == nil {
-		return 0, nil
+		return start, nil
 	}
 	v := t.Get(partitionKey(p))
 	if v == nil {
-		return 0, nil
+		return start, nil
 	}
-	return decodeOffset(v)
+	next, err := decodeOffset(v)
+	return max(next, start), err
 }
 
 func validName(s string) bool {
