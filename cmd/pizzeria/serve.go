@@ -99,6 +99,9 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 	p.closers = append(p.closers, writes)
 	log := t // the log itself, for what the wrappers below hide
 	p.log = log
+	if r := startDeadLetterRetention(log, codec.Topics().DeadLetters, cfg.DeadLetterRetention, logger); r != nil {
+		p.closers = append(p.closers, r)
+	}
 	t = obs.instrument(t)
 	orders := writes.Publisher(t.Publisher(), false)
 	t = gate(t, writes)

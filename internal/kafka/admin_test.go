@@ -140,3 +140,40 @@ func TestOperationsReportUnknownTopicAndHonourContext(t *testing.T) {
 		t.Errorf("Ping: %v", err)
 	}
 }
+
+func TestEnsureTopicsSetsTheRetention(t *testing.T) {
+	_, cfg := mustCluster(t)
+	ctx := testCtx(t, time.Minute)
+	if err := EnsureTopics(ctx, cfg, []string{"kept"}); err != nil {
+		t.Fatal(err)
+	}
+	week := cfg
+	week.Retention = 7 * 24 * time.Hour
+	if err := EnsureTopics(ctx, week, []string{"expiring"}); err != nil {
+		t.Fatal(err)
+	}
+	client, release, err := connect(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for topic, want := range map[string]string{"kept": "-1", "expiring": "604800000"} {
+		entries, err := admin.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: topic, ConfigNames: []string{"retention.ms"}})
+		if err != nil {
+			t.Fatalf("describe %s: %v", topic, err)
+		}
+		got := "(absent)"
+		for _, e := range entries {
+			if e.Name == "retention.ms" {
+				got = e.Value
+			}
+		}
+		if got != want {
+			t.Errorf("%s: retention.ms %s, want %s", topic, got, want)
+		}
+	}
+}
