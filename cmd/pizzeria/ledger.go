@@ -19,17 +19,18 @@ const ledgerFile = "order-manager.db"
 // the event log it records as its own.
 type openedLedger struct {
 	*boltstore.Ledger
-	log    transport // unwrapped, to read the embedded log's identity
+	log    transport // unwrapped, to read the log's identity
 	topics []string
 }
 
-// openLedger opens the order manager's completion ledger. On the embedded
-// log it first refuses a ledger built from another log, or from a longer
-// copy of this one (see checkLedgerMark). An empty ledger (a first start,
-// or a lost file) is refilled from the log before the order manager runs,
-// so that orders in flight still complete. The ledger then records the log
-// and how far it reaches, again when it is closed. t is the transport the
-// kitchen uses; log is the same log unwrapped.
+// openLedger opens the order manager's completion ledger. It first refuses
+// a ledger built from another log (another embedded log file, another Kafka
+// cluster), or from a longer copy of this one (see checkLedgerMark). An
+// empty ledger (a first start, or a lost file) is refilled from the log
+// before the order manager runs, so that orders in flight still complete.
+// The ledger then records the log and how far it reaches (on the embedded
+// log again when it is closed). t is the transport the kitchen uses; log is
+// the same log unwrapped.
 func openLedger(ctx context.Context, cfg *config, t, log transport, codec *events.Codec, logger *slog.Logger) (*openedLedger, error) {
 	path := filepath.Join(cfg.DataDir, ledgerFile)
 	l, err := boltstore.OpenLedger(path)
@@ -54,7 +55,7 @@ func (lf *openedLedger) prepare(ctx context.Context, path string, t transport, c
 		if err != nil {
 			return err
 		}
-		now, ok, err := embeddedLogMark(lf.log, lf.topics)
+		now, ok, err := logMark(ctx, lf.log, lf.topics)
 		if err != nil {
 			return err
 		}
@@ -72,27 +73,28 @@ func (lf *openedLedger) prepare(ctx context.Context, path string, t transport, c
 			logger.Warn("completion ledger was empty: rebuilt it from the log and completed orders that lacked their OrderCompleted", "completed", n)
 		}
 	}
-	return lf.markLog()
+	return markLedger(ctx, lf.Ledger, lf.log, lf.topics)
 }
 
-// markLog records, on the embedded log, that the ledger is this log's and
-// how far the log reaches now: a later start refuses a copy of the log
-// shorter than that.
-func (lf *openedLedger) markLog() error {
-	return markLedger(lf.Ledger, lf.log, lf.topics)
-}
-
-func markLedger(l *boltstore.Ledger, log transport, topics []string) error {
-	now, ok, err := embeddedLogMark(log, topics)
+// markLedger records that the ledger is log's and how far the log reaches
+// now: a later start refuses a log shorter than that.
+func markLedger(ctx context.Context, l *boltstore.Ledger, log transport, topics []string) error {
+	now, ok, err := logMark(ctx, log, topics)
 	if err != nil || !ok {
 		return err
 	}
 	return l.SetLogMark(now)
 }
 
-// Close records how far the log reached and closes the ledger.
+// Close records how far the log reached and closes the ledger. On Kafka
+// the ends recorded at start stand: a broker gone at shutdown must not
+// hold the stop up.
 func (lf *openedLedger) Close() error {
-	return errors.Join(lf.markLog(), lf.Ledger.Close())
+	var err error
+	if _, embedded := lf.log.(embeddedTransport); embedded {
+		err = markLedger(context.Background(), lf.Ledger, lf.log, lf.topics)
+	}
+	return errors.Join(err, lf.Ledger.Close())
 }
 
 // refillLedger rebuilds an empty ledger from the log and publishes the
@@ -122,7 +124,7 @@ func rebuildLedgerFile(ctx context.Context, dataDir string, t transport, codec *
 	}
 	completed, err = refillLedger(ctx, t, codec, l)
 	if err == nil {
-		err = markLedger(l, t, ledgerTopics(codec.Topics()))
+		err = markLedger(ctx, l, t, ledgerTopics(codec.Topics()))
 	}
 	if cerr := l.Close(); err == nil {
 		err = cerr
@@ -137,14 +139,14 @@ func rebuildLedgerFile(ctx context.Context, dataDir string, t transport, codec *
 	return completed, nil
 }
 
-// checkLedgerFile refuses, on the embedded log, the closed ledger in
+// checkLedgerFile refuses the closed ledger in
 // dataDir if it was built from another log or a longer copy of this one.
-func checkLedgerFile(t transport, dataDir string, topics events.Topics) error {
+func checkLedgerFile(ctx context.Context, t transport, dataDir string, topics events.Topics) error {
 	path := filepath.Join(dataDir, ledgerFile)
 	if _, err := os.Stat(path); err != nil {
 		return nil // none yet: replay builds it
 	}
-	now, ok, err := embeddedLogMark(t, ledgerTopics(topics))
+	now, ok, err := logMark(ctx, t, ledgerTopics(topics))
 	if err != nil || !ok {
 		return err
 	}

@@ -120,7 +120,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 			return p, err
 		}
 		p.closers = append(p.closers, p.store)
-		if err := checkViewsMatchLog(log, p.store, viewsDir(cfg)); err != nil {
+		if err := checkViewsMatchLog(ctx, log, p.store, viewsDir(cfg)); err != nil {
 			return p, err
 		}
 		lost, err := needsHealing(ctx, p.store, t, codec.Topics())
