@@ -14,6 +14,8 @@ import (
 //	meta/id                          -> the log's identity: 16 random bytes,
 //	                                    written once, when the file is new
 //	topics/<topic>/partitions        -> partition count, 4 bytes big endian
+//	topics/<topic>/start<p>          -> first readable offset of partition p
+//	                                    (see retention.go); absent: 0
 //	topics/<topic>/<p>/<off>         -> batch of records from offset off on
 //	                                    (see batch.go); p is a bucket named
 //	                                    by 4 bytes big endian, off is 8
