@@ -52,7 +52,7 @@ func checkViewsMatchLog(ctx context.Context, t transport, store *projections.Sto
 			return err
 		}
 	case built != now.ID:
-		return fmt.Errorf("%w: the views in %s were built from log %s, and the log in the data dir is %s. "+
+		return fmt.Errorf("%w: the views in %s were built from log %s, and the event log now is %s. "+
 			"If the log was replaced on purpose, move %s aside and start again: the views are rebuilt from the log. Otherwise restore the log from a backup",
 			errOtherLog, viewsDir, built, now.ID, viewsDir)
 	}
@@ -180,7 +180,7 @@ func checkLedgerMark(built, now boltstore.LogMark, path string) error {
 		return nil
 	}
 	if built.ID != now.ID {
-		return fmt.Errorf("%w: the ledger %s was built from log %s, and the log in the data dir is %s. "+what,
+		return fmt.Errorf("%w: the ledger %s was built from log %s, and the event log now is %s. "+what,
 			errLedgerOtherLog, path, built.ID, now.ID, path)
 	}
 	for topic, ends := range built.Ends {

@@ -139,8 +139,8 @@ func rebuildLedgerFile(ctx context.Context, dataDir string, t transport, codec *
 	return completed, nil
 }
 
-// checkLedgerFile refuses the closed ledger in
-// dataDir if it was built from another log or a longer copy of this one.
+// checkLedgerFile refuses the closed ledger in dataDir if it was built from
+// another log or a longer copy of this one.
 func checkLedgerFile(ctx context.Context, t transport, dataDir string, topics events.Topics) error {
 	path := filepath.Join(dataDir, ledgerFile)
 	if _, err := os.Stat(path); err != nil {
