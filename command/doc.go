@@ -9,6 +9,8 @@
 // the append happened is written after the answer, while the key is still
 // locked in the process. A later request with the key reads the record
 // (no commit) and, if it is marked, answers from it and appends nothing.
+// PlaceOrderHandler.Close waits for the marks still in flight, so an
+// orderly stop loses none.
 //
 // Why no guarantee is lost:
 //

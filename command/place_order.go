@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -40,6 +41,7 @@ type PlaceOrderHandler struct {
 	now      func() time.Time
 	keys     KeyStore // nil: keys only derive the order id
 	locks    keyLocks
+	marks    sync.WaitGroup // marks written after their answers
 }
 
 // NewPlaceOrderHandler returns a handler accepting orders of 1..maxCount
@@ -98,13 +100,23 @@ func (h *PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (Placed,
 		unlock()
 		return placed, err
 	}
+	h.marks.Add(1)
 	go func() {
+		defer h.marks.Done()
 		defer unlock()
 		// If this fails the order stands; a retry appends a duplicate
 		// that consumers drop, and is answered the same.
 		_ = h.markAppended(cmd.IdempotencyKey, *marking)
 	}()
 	return placed, nil
+}
+
+// Close waits for the marks still being written after their answers, so
+// that the key store can be closed behind them. It takes no new work away:
+// call it once requests have stopped.
+func (h *PlaceOrderHandler) Close() error {
+	h.marks.Wait()
+	return nil
 }
 
 // handleKeyed places o under key, which the caller holds locked. It

@@ -166,6 +166,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		}
 		p.closers = append(p.closers, keys)
 		p.place = command.NewPlaceOrderHandler(orders, codec, cfg.MaxCount).RememberKeys(keys)
+		p.closers = append(p.closers, p.place) // before the keys: its last marks land
 		apiCfg.PlaceOrder = p.place
 	}
 	p.handler, err = api.NewHandler(apiCfg)
