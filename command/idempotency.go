@@ -21,6 +21,9 @@ type keyRecord struct {
 // KeyStore keeps Idempotency-Keys durably for a window of time; records
 // are opaque to it. Calls for one key are serialised by the handler.
 type KeyStore interface {
+	// Lookup returns the record a key holds, if one younger than the
+	// window is there. It writes nothing, so it costs no commit.
+	Lookup(key string) (rec []byte, found bool, err error)
 	// Reserve stores rec under key unless a record younger than the window
 	// is there, and returns the record the key now holds.
 	Reserve(key string, rec []byte) ([]byte, error)
@@ -28,12 +31,17 @@ type KeyStore interface {
 	Replace(key string, rec []byte) error
 }
 
-func (h *PlaceOrderHandler) reserve(key string, o order) (keyRecord, error) {
-	rec, err := json.Marshal(keyRecord{Count: o.count, OrderID: o.id, PlacedAt: o.placedAt.UnixNano()})
-	if err != nil {
-		return keyRecord{}, err
+// held returns the record key holds, reserving it for o if it holds none:
+// a key already known costs a read, a new one the one commit of its
+// reservation.
+func (h *PlaceOrderHandler) held(key string, o order) (keyRecord, error) {
+	v, found, err := h.keys.Lookup(key)
+	if err == nil && !found {
+		var rec []byte
+		if rec, err = json.Marshal(keyRecord{Count: o.count, OrderID: o.id, PlacedAt: o.placedAt.UnixNano()}); err == nil {
+			v, err = h.keys.Reserve(key, rec)
+		}
 	}
-	v, err := h.keys.Reserve(key, rec)
 	if err != nil {
 		return keyRecord{}, err
 	}

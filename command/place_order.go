@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -40,6 +41,7 @@ type PlaceOrderHandler struct {
 	now      func() time.Time
 	keys     KeyStore // nil: keys only derive the order id
 	locks    keyLocks
+	marks    sync.WaitGroup // marks written after their answers
 }
 
 // NewPlaceOrderHandler returns a handler accepting orders of 1..maxCount
@@ -64,13 +66,16 @@ func (h *PlaceOrderHandler) RememberKeys(keys KeyStore) *PlaceOrderHandler {
 // (another node, a store lost) appends an event with the same event id,
 // which every consumer deduplicates.
 //
-// With a KeyStore the key is reserved (order id, time) durably before the
-// append and marked appended after it. A retry of an appended key appends
-// nothing and gets the first answer. A retry of a key reserved but not
-// known to be appended (the first attempt failed, or the process died
-// between append and mark) appends the identical event again, which
-// consumers drop as a duplicate, and gets the same answer. Requests with
-// one key are serialised within the process.
+// With a KeyStore a new key is reserved (order id, time) durably before the
+// append: that commit is the only one the request waits for. The mark that
+// the append happened is written after the answer, while the key stays
+// locked, so the next request with the key finds it. A retry of an
+// appended key appends nothing, commits nothing and gets the first answer.
+// A retry of a key reserved but not known to be appended (the first attempt
+// failed, or the process died before the mark landed) appends the
+// identical event again, which consumers drop as a duplicate, and gets the
+// same answer. Requests with one key are serialised within the process.
+// (The package documentation gives the argument.)
 //
 // The append is not cancelled with ctx: once started it completes or fails
 // on its own, so a client that hangs up never leaves a half-known order.
@@ -89,27 +94,52 @@ func (h *PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (Placed,
 	if cmd.IdempotencyKey == "" || h.keys == nil {
 		return h.append(ctx, o)
 	}
-	defer h.locks.lock(cmd.IdempotencyKey)()
-	held, err := h.reserve(cmd.IdempotencyKey, o)
+	unlock := h.locks.lock(cmd.IdempotencyKey)
+	placed, marking, err := h.handleKeyed(ctx, cmd.IdempotencyKey, o)
+	if marking == nil {
+		unlock()
+		return placed, err
+	}
+	h.marks.Add(1)
+	go func() {
+		defer h.marks.Done()
+		defer unlock()
+		// If this fails the order stands; a retry appends a duplicate
+		// that consumers drop, and is answered the same.
+		_ = h.markAppended(cmd.IdempotencyKey, *marking)
+	}()
+	return placed, nil
+}
+
+// Close waits for the marks still being written after their answers, so
+// that the key store can be closed behind them. It takes no new work away:
+// call it once requests have stopped.
+func (h *PlaceOrderHandler) Close() error {
+	h.marks.Wait()
+	return nil
+}
+
+// handleKeyed places o under key, which the caller holds locked. It
+// returns the record to mark appended once the answer is on its way, or
+// nil if there is nothing to mark.
+func (h *PlaceOrderHandler) handleKeyed(ctx context.Context, key string, o order) (Placed, *keyRecord, error) {
+	held, err := h.held(key, o)
 	if err != nil {
-		return Placed{}, fmt.Errorf("%w: recording the idempotency key: %v", ErrUnavailable, err)
+		return Placed{}, nil, fmt.Errorf("%w: recording the idempotency key: %v", ErrUnavailable, err)
 	}
 	if held.Count != o.count {
-		return Placed{}, fmt.Errorf("%w: this key was first used for an order of %d pizzas, not %d; use a new key for a new order",
+		return Placed{}, nil, fmt.Errorf("%w: this key was first used for an order of %d pizzas, not %d; use a new key for a new order",
 			ErrIdempotencyKeyReused, held.Count, o.count)
 	}
 	first := order{id: held.OrderID, count: held.Count, placedAt: time.Unix(0, held.PlacedAt).UTC()}
 	if held.Appended {
-		return Placed{OrderID: first.id, PlacedAt: first.placedAt}, nil
+		return Placed{OrderID: first.id, PlacedAt: first.placedAt}, nil, nil
 	}
 	placed, err := h.append(ctx, first)
 	if err != nil {
-		return Placed{}, err
+		return Placed{}, nil, err
 	}
-	// If this fails the order stands; a retry appends a duplicate that
-	// consumers drop, and is answered the same.
-	_ = h.markAppended(cmd.IdempotencyKey, held)
-	return placed, nil
+	return placed, &held, nil
 }
 
 // append writes o's OrderPlaced to the log.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"maps"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pizzeria/pizzeria/internal/boltlog"
 	"github.com/pizzeria/pizzeria/internal/boltstore"
@@ -93,5 +95,79 @@ func TestAFailedAppendLeavesTheKeyRetriable(t *testing.T) {
 	}
 	if msgs := readTopic(t, l, "orders"); len(msgs) != 1 || decodeAll(t, "orders", msgs)[0].OrderID() != placed.OrderID {
 		t.Fatalf("the retry after a failed append stored %d events, want its one order", len(msgs))
+	}
+}
+
+// countingKeys counts the reservations that reach the key store and holds
+// every mark until release is closed.
+type countingKeys struct {
+	KeyStore
+	reserves, marks atomic.Int32
+	release         chan struct{}
+}
+
+func (k *countingKeys) Reserve(key string, rec []byte) ([]byte, error) {
+	k.reserves.Add(1)
+	return k.KeyStore.Reserve(key, rec)
+}
+
+func (k *countingKeys) Replace(key string, rec []byte) error {
+	<-k.release
+	k.marks.Add(1)
+	return k.KeyStore.Replace(key, rec)
+}
+
+func TestAKeyedOrderWaitsForOneKeyCommit(t *testing.T) {
+	ctx := context.Background()
+	l := testkit.OpenLog(t, boltlog.Config{})
+	keys, err := boltstore.OpenKeys(filepath.Join(t.TempDir(), "idempotency.db"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keys.Close()
+	ck := &countingKeys{KeyStore: keys, release: make(chan struct{})}
+	h := NewPlaceOrderHandler(l.Publisher(), codec, 0).RememberKeys(ck)
+	cmd := PlaceOrder{Count: 2, IdempotencyKey: "one-commit"}
+	type result struct {
+		placed Placed
+		err    error
+	}
+	handle := func(out chan<- result) {
+		p, err := h.Handle(ctx, cmd)
+		out <- result{p, err}
+	}
+
+	firstDone := make(chan result, 1)
+	go handle(firstDone)
+	var first result
+	select {
+	case first = <-firstDone:
+	case <-time.After(10 * time.Second):
+		close(ck.release)
+		t.Fatal("the request waited for the mark that its order was appended: it paid a second key-store commit")
+	}
+	if first.err != nil {
+		t.Fatal(first.err)
+	}
+	if n := ck.reserves.Load(); n != 1 {
+		t.Fatalf("%d reservations for one request, want 1", n)
+	}
+	// Retries wait for the mark (the key stays locked until it lands),
+	// then answer from the record without writing.
+	retried := make(chan result, 3)
+	for range 3 {
+		go handle(retried)
+	}
+	close(ck.release)
+	for range 3 {
+		if r := <-retried; r.err != nil || r.placed != first.placed {
+			t.Fatalf("a retry answered %+v, %v; the first %+v", r.placed, r.err, first.placed)
+		}
+	}
+	if n, m := ck.reserves.Load(), ck.marks.Load(); n != 1 || m != 1 {
+		t.Fatalf("%d reservations and %d marks after a request and 3 retries; want 1 and 1 (a retry commits nothing)", n, m)
+	}
+	if msgs := readTopic(t, l, "orders"); len(msgs) != 1 {
+		t.Fatalf("%d OrderPlaced events, want 1", len(msgs))
 	}
 }

@@ -49,6 +49,12 @@ func checkDataDir(dataDir string, stdout io.Writer) error {
 			damaged = append(damaged, err)
 		}
 	}
+	if len(damaged) == 0 && fileExists(filepath.Join(dataDir, "log.db")) && fileExists(filepath.Join(dataDir, ledgerFile)) {
+		if err := checkLedgerLog(dataDir); err != nil {
+			fmt.Fprintf(stdout, "%-18s %s: DAMAGED\n%v\n", "completion ledger", filepath.Join(dataDir, ledgerFile), err)
+			damaged = append(damaged, err)
+		}
+	}
 	if len(damaged) > 0 {
 		return fmt.Errorf("%d of the files in %s are damaged: %w", len(damaged), dataDir, errors.Join(damaged...))
 	}
@@ -74,8 +80,33 @@ func checkSameLog(dataDir string) error {
 		return err
 	}
 	built, err := projections.FileLogID(viewsDirOf(dataDir))
-	if err != nil || built == "" || built == logID {
+	if err != nil {
 		return err
 	}
-	return fmt.Errorf("%w: they name log %s, the data dir holds log %s", errOtherLog, built, logID)
+	if built != "" && built != logID {
+		return fmt.Errorf("%w: they name log %s, the data dir holds log %s", errOtherLog, built, logID)
+	}
+	return nil
+}
+
+// checkLedgerLog reports an order manager's ledger built from another log
+// than the one in the data dir, or from a longer copy of it.
+func checkLedgerLog(dataDir string) error {
+	logPath, path := filepath.Join(dataDir, "log.db"), filepath.Join(dataDir, ledgerFile)
+	built, err := boltstore.FileLedgerLogMark(path)
+	if err != nil || built.ID == "" {
+		return err
+	}
+	now := boltstore.LogMark{Ends: map[string][]uint64{}}
+	if now.ID, err = boltlog.FileID(logPath, boltstore.OpenTimeout); err != nil {
+		return err
+	}
+	topics := make([]string, 0, len(built.Ends))
+	for topic := range built.Ends {
+		topics = append(topics, topic)
+	}
+	if now.Ends, err = boltlog.FileEndOffsets(logPath, boltstore.OpenTimeout, topics); err != nil {
+		return err
+	}
+	return checkLedgerMark(built, now, path)
 }

@@ -34,6 +34,8 @@ type config struct {
 	ReadyMaxLag     int64
 	// IdempotencyWindow is how long Idempotency-Keys are remembered.
 	IdempotencyWindow time.Duration
+	// DeadLetterRetention is how long dead letters are kept; 0 keeps them.
+	DeadLetterRetention time.Duration
 	// MaxConnsPerClient caps the HTTP connections one address may hold.
 	MaxConnsPerClient int
 	// OTelEndpoint, when set, exports traces over OTLP/HTTP.
@@ -45,6 +47,10 @@ type config struct {
 	LogFormat      string
 	Kafka          kafka.Config
 }
+
+// DefaultDeadLetterRetention is how long dead letters are kept unless
+// configured otherwise: a week, Kafka's own default retention.
+const DefaultDeadLetterRetention = 7 * 24 * time.Hour
 
 // env reads the environment; tests substitute their own.
 type env func(string) string
@@ -96,6 +102,9 @@ func (c *config) register(fs *pflag.FlagSet, g settingSet) {
 	add(setEventLog, "data-dir", "PIZZERIA_DATA_DIR", "directory for the embedded log, views and state", str(&c.DataDir, "./data"))
 	add(setEventLog, "broker", "PIZZERIA_BROKER", "event log: embedded (bbolt file in --data-dir) or kafka", str(&c.Broker, "embedded"))
 	add(setEventLog, "topic-prefix", "PIZZERIA_TOPIC_PREFIX", "prefix for every topic and consumer group name", str(&c.TopicPrefix, ""))
+	add(setEventLog, "dead-letter-retention", "PIZZERIA_DEAD_LETTER_RETENTION", "how long dead letters are kept, then deleted (0 keeps them); the event log itself is always kept", func(name, usage string) {
+		fs.DurationVar(&c.DeadLetterRetention, name, DefaultDeadLetterRetention, usage)
+	})
 	c.registerKafka(fs, add, str)
 	secret("kafka-sasl-password")
 
@@ -191,6 +200,9 @@ func (c *config) validate() error {
 	}
 	if c.IdempotencyWindow <= 0 {
 		errs = append(errs, fmt.Errorf("--idempotency-window %s: want a positive duration like 24h", c.IdempotencyWindow))
+	}
+	if c.DeadLetterRetention < 0 {
+		errs = append(errs, fmt.Errorf("--dead-letter-retention %s: want a duration like 168h, or 0 to keep dead letters", c.DeadLetterRetention))
 	}
 	if c.MaxConnsPerClient < 1 {
 		errs = append(errs, fmt.Errorf("--max-conns-per-client %d: want at least 1", c.MaxConnsPerClient))

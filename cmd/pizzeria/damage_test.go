@@ -68,6 +68,10 @@ func TestDamagedDataDir(t *testing.T) {
 			refused: "the views were built from another event log", adopt: true},
 		{name: "log truncated mid-file", damage: truncate("log.db", 0.1),
 			refused: "log.db"},
+		{name: "order manager's ledger from another kitchen", damage: otherLedger,
+			refused: "the order manager's ledger was built from another event log", adopt: true},
+		{name: "log put back from an older copy, views lost", damage: olderLogViewsLost,
+			refused: "shorter than what the order manager's ledger has seen", adopt: true},
 		{name: "views file deleted", damage: remove(views)},
 		{name: "views file emptied", damage: truncate(views, 0)},
 		{name: "CURRENT names a missing file", damage: write(filepath.Join("views", "CURRENT"), "7\n")},
@@ -271,6 +275,45 @@ func otherLongerLog(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "log.db"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// otherLedger replaces the order manager's ledger with another kitchen's.
+func otherLedger(t *testing.T, dir string) {
+	other := t.TempDir()
+	in := start(t, "--data-dir", other)
+	id := in.placeOrder(t, 2)
+	in.awaitCompleted(t, id, 2)
+	in.stop(t)
+	b, err := os.ReadFile(filepath.Join(other, ledgerFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ledgerFile), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// olderLogViewsLost puts back a copy of the log taken before two more
+// orders, and deletes the views: they would be rebuilt from the log, but
+// the order manager's ledger has seen the log reach further.
+func olderLogViewsLost(t *testing.T, dir string) {
+	path := filepath.Join(dir, "log.db")
+	old, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := start(t, "--data-dir", dir)
+	for range 2 {
+		id := in.placeOrder(t, 2)
+		in.awaitCompleted(t, id, 2)
+	}
+	in.stop(t)
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "views")); err != nil {
 		t.Fatal(err)
 	}
 }

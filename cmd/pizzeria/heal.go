@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 
 	"github.com/pizzeria/pizzeria/events"
+	"github.com/pizzeria/pizzeria/internal/boltstore"
+	"github.com/pizzeria/pizzeria/internal/kafka"
 	"github.com/pizzeria/pizzeria/projections"
 )
 
@@ -17,19 +20,25 @@ var errLogShorter = errors.New("the event log is shorter than what the views wer
 // errOtherLog: the views were built from another event log.
 var errOtherLog = errors.New("the views were built from another event log")
 
-// checkViewsMatchLog refuses views built from another log: where the views
-// have applied a partition further than the log's end, the log was
-// replaced, truncated or emptied, and serving (or replaying) would silently
-// lose orders. Kafka's end offsets never go back, but a topic deleted and
-// created again starts over: the check is made on the embedded log, whose
-// file is in the data dir beside the views.
-func checkViewsMatchLog(t transport, store *projections.Store, viewsDir string) error {
-	et, ok := t.(embeddedTransport)
-	if !ok {
-		return nil
-	}
-	logID, err := et.log.ID()
+// checkViewsMatchLog refuses views built from another log: views that name
+// another log's identity (another embedded log file, another Kafka
+// cluster), or that have applied a partition further than the log's end
+// (the log was replaced, truncated or emptied; on Kafka, a topic deleted
+// and created again). Serving (or replaying) them would silently lose
+// orders. Views that name no log adopt this one.
+func checkViewsMatchLog(ctx context.Context, t transport, store *projections.Store, viewsDir string) error {
+	seen, err := store.Seen()
 	if err != nil {
+		return err
+	}
+	var topics []string
+	for _, s := range seen {
+		if !slices.Contains(topics, s.Topic) {
+			topics = append(topics, s.Topic)
+		}
+	}
+	now, ok, err := logMark(ctx, t, topics)
+	if err != nil || !ok {
 		return err
 	}
 	built, err := store.LogID()
@@ -39,29 +48,17 @@ func checkViewsMatchLog(t transport, store *projections.Store, viewsDir string) 
 	case built == "":
 		// Views new, or older than log identities: from now on they are
 		// this log's.
-		if err := store.SetLogID(logID); err != nil {
+		if err := store.SetLogID(now.ID); err != nil {
 			return err
 		}
-	case built != logID:
-		return fmt.Errorf("%w: the views in %s were built from log %s, and the log in the data dir is %s. "+
+	case built != now.ID:
+		return fmt.Errorf("%w: the views in %s were built from log %s, and the event log now is %s. "+
 			"If the log was replaced on purpose, move %s aside and start again: the views are rebuilt from the log. Otherwise restore the log from a backup",
-			errOtherLog, viewsDir, built, logID, viewsDir)
+			errOtherLog, viewsDir, built, now.ID, viewsDir)
 	}
-	seen, err := store.Seen()
-	if err != nil {
-		return err
-	}
-	ends := map[string][]uint64{}
 	for _, s := range seen {
-		end, ok := ends[s.Topic]
-		if !ok {
-			if end, err = et.log.EndOffsets(s.Topic); err != nil {
-				return err
-			}
-			ends[s.Topic] = end
-		}
 		var have uint64
-		if int(s.Partition) < len(end) {
+		if end := now.Ends[s.Topic]; int(s.Partition) < len(end) {
 			have = end[s.Partition]
 		}
 		if uint64(s.End) > have {
@@ -130,14 +127,73 @@ func viewsDir(cfg *config) string { return viewsDirOf(cfg.DataDir) }
 // replay told to take the log in the data dir as it is (--force). Other
 // rebuilds need not: the identity the views hold moves to the rebuilt file
 // with the consumer positions.
-func adoptLog(t transport, store *projections.Store) error {
-	et, ok := t.(embeddedTransport)
-	if !ok {
-		return nil
-	}
-	id, err := et.log.ID()
-	if err != nil {
+func adoptLog(ctx context.Context, t transport, store *projections.Store) error {
+	now, ok, err := logMark(ctx, t, nil)
+	if err != nil || !ok {
 		return err
 	}
-	return store.SetLogID(id)
+	return store.SetLogID(now.ID)
+}
+
+// errLedgerOtherLog: the order manager's ledger was built from another
+// event log.
+var errLedgerOtherLog = errors.New("the order manager's ledger was built from another event log")
+
+// errLedgerLogShorter: the order manager's ledger has seen more of the log
+// than it holds.
+var errLedgerLogShorter = errors.New("the event log is shorter than what the order manager's ledger has seen")
+
+// ledgerTopics are the topics the order manager's ledger is built from.
+func ledgerTopics(topics events.Topics) []string { return []string{topics.Orders, topics.Veggies} }
+
+// logMark is the identity of the event log t and its end offsets on
+// topics: on the embedded log its file's id, on Kafka "kafka:" and the
+// cluster's id. ok is false for a log with no identity (none so far).
+func logMark(ctx context.Context, t transport, topics []string) (m boltstore.LogMark, ok bool, err error) {
+	switch t := t.(type) {
+	case embeddedTransport:
+		if m.ID, err = t.log.ID(); err != nil {
+			return m, true, err
+		}
+		m.Ends = make(map[string][]uint64, len(topics))
+		for _, topic := range topics {
+			if m.Ends[topic], err = t.log.EndOffsets(topic); err != nil {
+				return m, true, err
+			}
+		}
+		return m, true, nil
+	case *kafkaTransport:
+		id, ends, err := kafka.Identity(ctx, t.cfg, topics)
+		return boltstore.LogMark{ID: "kafka:" + id, Ends: ends}, true, err
+	}
+	return m, false, nil
+}
+
+// checkLedgerMark refuses a ledger (at path) built from another log than
+// the one now in the data dir, or from a longer copy of it, as
+// checkViewsMatchLog refuses such views: the order manager would complete
+// orders the log no longer holds, or miss ones it does. A ledger that names
+// no log (new, or older than log identities) passes.
+func checkLedgerMark(built, now boltstore.LogMark, path string) error {
+	const what = "If the log was replaced on purpose, move %s aside and start again: the ledger is rebuilt from the log. Otherwise restore the log from a backup"
+	if built.ID == "" {
+		return nil
+	}
+	if built.ID != now.ID {
+		return fmt.Errorf("%w: the ledger %s was built from log %s, and the event log now is %s. "+what,
+			errLedgerOtherLog, path, built.ID, now.ID, path)
+	}
+	for topic, ends := range built.Ends {
+		for p, end := range ends {
+			var have uint64
+			if p < len(now.Ends[topic]) {
+				have = now.Ends[topic][p]
+			}
+			if end > have {
+				return fmt.Errorf("%w: the ledger %s has seen topic %s partition %d reach offset %d, but the log holds %d events there. "+what,
+					errLedgerLogShorter, path, topic, p, end, have, path)
+			}
+		}
+	}
+	return nil
 }

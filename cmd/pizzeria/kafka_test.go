@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +76,51 @@ func TestKafkaKitchenServesOrdersAndOriginalMessages(t *testing.T) {
 	}
 	if v.Status != "in_progress" || v.Pizzas[0].PizzaID != done["pizza_id"] {
 		t.Fatalf("original order view %+v, finished pizza %v", v, done)
+	}
+}
+
+func kfakeCluster(tb testing.TB, id string) string {
+	tb.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.ClusterID(id))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(c.Close)
+	return strings.Join(c.ListenAddrs(), ",")
+}
+
+// On Kafka the views and the order manager's ledger record the cluster's
+// id and how far its topics reached: a data dir is refused against another
+// cluster, or against the same cluster whose topics were deleted and
+// created again.
+func TestKafkaStoresOfAnotherClusterOrOfRecreatedTopicsAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	in := start(t, "serve", "--broker", "kafka", "--kafka-brokers", kfakeCluster(t, "kitchen-a"), "--data-dir", dir)
+	id := in.placeOrder(t, 2)
+	in.awaitCompleted(t, id, 2)
+	in.stop(t)
+
+	serveOn := func(brokers string) string {
+		t.Helper()
+		code, out := runFor(t, 30*time.Second, "serve", "--broker", "kafka", "--kafka-brokers", brokers, "--data-dir", dir, "--http-addr", freeAddr(t))
+		if noCrash(t, out); code == 0 {
+			t.Fatalf("serve was not refused:\n%s", out)
+		}
+		return out
+	}
+	// The same cluster id, its topics empty: they were created again.
+	if out := serveOn(kfakeCluster(t, "kitchen-a")); !strings.Contains(out, "shorter than what the views were built from") {
+		t.Fatalf("recreated topics: want a refusal saying the log is shorter:\n%s", out)
+	}
+	other := kfakeCluster(t, "kitchen-b")
+	if out := serveOn(other); !strings.Contains(out, "the views were built from another event log") || !strings.Contains(out, "kafka:kitchen-a") {
+		t.Fatalf("another cluster: want a refusal naming the views' cluster:\n%s", out)
+	}
+	// Without the views, the ledger is refused too.
+	if err := os.RemoveAll(viewsDirOf(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if out := serveOn(other); !strings.Contains(out, "the order manager's ledger was built from another event log") {
+		t.Fatalf("another cluster, views gone: want the ledger refused:\n%s", out)
 	}
 }

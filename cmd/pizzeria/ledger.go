@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -14,27 +15,86 @@ import (
 
 const ledgerFile = "order-manager.db"
 
-// openLedger opens the order manager's completion ledger. An empty one (a
-// first start, or a lost file) is refilled from the log before the order
-// manager runs, so that orders in flight still complete.
-func openLedger(ctx context.Context, cfg *config, t transport, codec *events.Codec, logger *slog.Logger) (*boltstore.Ledger, error) {
-	l, err := boltstore.OpenLedger(filepath.Join(cfg.DataDir, ledgerFile))
+// openedLedger is the order manager's completion ledger in the data dir and
+// the event log it records as its own.
+type openedLedger struct {
+	*boltstore.Ledger
+	log    transport // unwrapped, to read the log's identity
+	topics []string
+}
+
+// openLedger opens the order manager's completion ledger. It first refuses
+// a ledger built from another log (another embedded log file, another Kafka
+// cluster), or from a longer copy of this one (see checkLedgerMark). An
+// empty ledger (a first start, or a lost file) is refilled from the log
+// before the order manager runs, so that orders in flight still complete.
+// The ledger then records the log and how far it reaches (on the embedded
+// log again when it is closed). t is the transport the kitchen uses; log is
+// the same log unwrapped.
+func openLedger(ctx context.Context, cfg *config, t, log transport, codec *events.Codec, logger *slog.Logger) (*openedLedger, error) {
+	path := filepath.Join(cfg.DataDir, ledgerFile)
+	l, err := boltstore.OpenLedger(path)
 	if err != nil {
 		return nil, err
 	}
-	empty, err := l.Empty()
-	if err == nil && empty {
-		var n int
-		n, err = refillLedger(ctx, t, codec, l)
+	lf := &openedLedger{Ledger: l, log: log, topics: ledgerTopics(codec.Topics())}
+	if err := lf.prepare(ctx, path, t, codec, logger); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return lf, nil
+}
+
+func (lf *openedLedger) prepare(ctx context.Context, path string, t transport, codec *events.Codec, logger *slog.Logger) error {
+	empty, err := lf.Empty()
+	if err != nil {
+		return err
+	}
+	if !empty {
+		built, err := lf.LogMark()
+		if err != nil {
+			return err
+		}
+		now, ok, err := logMark(ctx, lf.log, lf.topics)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := checkLedgerMark(built, now, path); err != nil {
+				return err
+			}
+		}
+	} else {
+		n, err := refillLedger(ctx, t, codec, lf.Ledger)
+		if err != nil {
+			return err
+		}
 		if n > 0 {
 			logger.Warn("completion ledger was empty: rebuilt it from the log and completed orders that lacked their OrderCompleted", "completed", n)
 		}
 	}
-	if err != nil {
-		l.Close()
-		return nil, err
+	return markLedger(ctx, lf.Ledger, lf.log, lf.topics)
+}
+
+// markLedger records that the ledger is log's and how far the log reaches
+// now: a later start refuses a log shorter than that.
+func markLedger(ctx context.Context, l *boltstore.Ledger, log transport, topics []string) error {
+	now, ok, err := logMark(ctx, log, topics)
+	if err != nil || !ok {
+		return err
 	}
-	return l, nil
+	return l.SetLogMark(now)
+}
+
+// Close records how far the log reached and closes the ledger. On Kafka
+// the ends recorded at start stand: a broker gone at shutdown must not
+// hold the stop up.
+func (lf *openedLedger) Close() error {
+	var err error
+	if _, embedded := lf.log.(embeddedTransport); embedded {
+		err = markLedger(context.Background(), lf.Ledger, lf.log, lf.topics)
+	}
+	return errors.Join(err, lf.Ledger.Close())
 }
 
 // refillLedger rebuilds an empty ledger from the log and publishes the
@@ -63,6 +123,9 @@ func rebuildLedgerFile(ctx context.Context, dataDir string, t transport, codec *
 		return 0, err
 	}
 	completed, err = refillLedger(ctx, t, codec, l)
+	if err == nil {
+		err = markLedger(ctx, l, t, ledgerTopics(codec.Topics()))
+	}
 	if cerr := l.Close(); err == nil {
 		err = cerr
 	}
@@ -74,4 +137,22 @@ func rebuildLedgerFile(ctx context.Context, dataDir string, t transport, codec *
 		return 0, fmt.Errorf("rebuilding %s: %w", path, err)
 	}
 	return completed, nil
+}
+
+// checkLedgerFile refuses the closed ledger in dataDir if it was built from
+// another log or a longer copy of this one.
+func checkLedgerFile(ctx context.Context, t transport, dataDir string, topics events.Topics) error {
+	path := filepath.Join(dataDir, ledgerFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil // none yet: replay builds it
+	}
+	now, ok, err := logMark(ctx, t, ledgerTopics(topics))
+	if err != nil || !ok {
+		return err
+	}
+	built, err := boltstore.FileLedgerLogMark(path)
+	if err != nil {
+		return err
+	}
+	return checkLedgerMark(built, now, path)
 }

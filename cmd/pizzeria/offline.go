@@ -48,7 +48,10 @@ func replay(ctx context.Context, cfg *config, force bool, stdout, stderr io.Writ
 		return err
 	}
 	defer store.Close()
-	if err := checkViewsMatchLog(t, store, viewsDir(cfg)); err != nil && !force {
+	if err := checkViewsMatchLog(ctx, t, store, viewsDir(cfg)); err != nil && !force {
+		return fmt.Errorf("%w (or replay with --force to rebuild from this log anyway)", err)
+	}
+	if err := checkLedgerFile(ctx, t, cfg.DataDir, codec.Topics()); err != nil && !force {
 		return fmt.Errorf("%w (or replay with --force to rebuild from this log anyway)", err)
 	}
 	st, err := store.Rebuild(ctx, t, codec, func(topic string, n int) {
@@ -58,7 +61,7 @@ func replay(ctx context.Context, cfg *config, force bool, stdout, stderr io.Writ
 		return err
 	}
 	if force {
-		if err := adoptLog(t, store); err != nil {
+		if err := adoptLog(ctx, t, store); err != nil {
 			return err
 		}
 	}

@@ -99,21 +99,14 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 	p.closers = append(p.closers, writes)
 	log := t // the log itself, for what the wrappers below hide
 	p.log = log
+	if r := startDeadLetterRetention(log, codec.Topics().DeadLetters, cfg.DeadLetterRetention, logger); r != nil {
+		p.closers = append(p.closers, r)
+	}
 	t = obs.instrument(t)
 	orders := writes.Publisher(t.Publisher(), false)
 	t = gate(t, writes)
 	if p.kitchen, err = newKitchen(t, codec, cfg.TopicPrefix, writes, reg, cfg.ShutdownTimeout, obs.handlers, logger); err != nil {
 		return p, err
-	}
-	if r.manager {
-		ledger, err := openLedger(ctx, cfg, t, codec, logger)
-		if err != nil {
-			return p, err
-		}
-		p.closers = append(p.closers, ledger)
-		if err := p.kitchen.addOrderManager(ledger); err != nil {
-			return p, err
-		}
 	}
 	for _, s := range r.stages {
 		if err := p.kitchen.addStage(s); err != nil {
@@ -126,7 +119,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 			return p, err
 		}
 		p.closers = append(p.closers, p.store)
-		if err := checkViewsMatchLog(log, p.store, viewsDir(cfg)); err != nil {
+		if err := checkViewsMatchLog(ctx, log, p.store, viewsDir(cfg)); err != nil {
 			return p, err
 		}
 		lost, err := needsHealing(ctx, p.store, t, codec.Topics())
@@ -153,6 +146,18 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 			apiCfg.Admin, apiCfg.AdminToken = apiAdmin{newAdmin(cfg, t, codec, p.store, logger)}, cfg.AdminToken
 		}
 	}
+	// After the views: where both were built from another log, the views'
+	// refusal says so first.
+	if r.manager {
+		ledger, err := openLedger(ctx, cfg, t, log, codec, logger)
+		if err != nil {
+			return p, err
+		}
+		p.closers = append(p.closers, ledger)
+		if err := p.kitchen.addOrderManager(ledger.Ledger); err != nil {
+			return p, err
+		}
+	}
 	if r.commands {
 		keys, err := boltstore.OpenKeys(filepath.Join(cfg.DataDir, "idempotency.db"), cfg.IdempotencyWindow)
 		if err != nil {
@@ -160,6 +165,7 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		}
 		p.closers = append(p.closers, keys)
 		p.place = command.NewPlaceOrderHandler(orders, codec, cfg.MaxCount).RememberKeys(keys)
+		p.closers = append(p.closers, p.place) // before the keys: its last marks land
 		apiCfg.PlaceOrder = p.place
 	}
 	p.handler, err = api.NewHandler(apiCfg)

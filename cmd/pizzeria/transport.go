@@ -70,7 +70,7 @@ func openTransport(ctx context.Context, cfg *config, logger watermill.LoggerAdap
 	kc.PartitionKey = func(msg *message.Message) string { return msg.Metadata.Get(events.MetaCorrelationID) }
 	kc.PartitionMetadata, kc.OffsetMetadata = events.MetaReceivedPartition, events.MetaReceivedOffset
 	for attempt := 1; ; attempt++ {
-		t, err := connectKafka(ctx, kc, topics)
+		t, err := connectKafka(ctx, kc, topics, cfg.DeadLetterRetention)
 		if err == nil {
 			return t, nil
 		}
@@ -83,12 +83,15 @@ func openTransport(ctx context.Context, cfg *config, logger watermill.LoggerAdap
 	}
 }
 
-func connectKafka(ctx context.Context, kc kafka.Config, topics events.Topics) (transport, error) {
+// connectKafka creates missing topics: the event topics kept for ever, the
+// dead-letter topic with dlqRetention as its retention.ms.
+func connectKafka(ctx context.Context, kc kafka.Config, topics events.Topics, dlqRetention time.Duration) (transport, error) {
+	kc.Retention = 0
 	if err := kafka.EnsureTopics(ctx, kc, topics.Events()); err != nil {
 		return nil, err
 	}
 	dlq := kc
-	dlq.Partitions = 1
+	dlq.Partitions, dlq.Retention = 1, dlqRetention
 	if err := kafka.EnsureTopics(ctx, dlq, []string{topics.DeadLetters}); err != nil {
 		return nil, err
 	}

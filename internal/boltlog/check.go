@@ -101,8 +101,13 @@ func checkRecords(tx *bolt.Tx, path string, report func(error) bool) {
 				ok = report(fmt.Errorf("%s: %w", path, err))
 				continue
 			}
-			var last uint64
-			err = readBatches(b, 0, 0, func(off uint64, _ record) bool {
+			start, err := partitionStart(tb, topic, p)
+			if err != nil {
+				ok = report(fmt.Errorf("%s: %w", path, err))
+				continue
+			}
+			last := start
+			err = readBatches(b, start, 0, func(off uint64, _ record) bool {
 				last = off
 				return true
 			})
@@ -154,4 +159,31 @@ func FileID(path string, timeout time.Duration) (string, error) {
 		})
 	})
 	return id, err
+}
+
+// FileEndOffsets reads, from the closed log file at path, the end offset of
+// every partition of each of topics (nil for a topic never written).
+func FileEndOffsets(path string, timeout time.Duration, topics []string) (map[string][]uint64, error) {
+	out := make(map[string][]uint64, len(topics))
+	err := safely(path, func() error {
+		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return db.View(func(tx *bolt.Tx) error {
+			if tx.Bucket(bucketTopics) == nil {
+				return nil
+			}
+			for _, topic := range topics {
+				ends, err := endOffsetsTx(tx, topic)
+				if err != nil {
+					return err
+				}
+				out[topic] = ends
+			}
+			return nil
+		})
+	})
+	return out, err
 }

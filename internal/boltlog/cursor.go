@@ -176,6 +176,25 @@ func (c *cursor) readDone(recs []record) {
 	c.signalLocked()
 }
 
+// skipTo moves the cursor past a deleted prefix to first, where recs (read
+// ahead) start, ending the read ahead. It does so only when no offset is
+// in the window (every message handed out has been acked), since the
+// window's offsets must stay consecutive; otherwise it reports false and
+// leaves the cursor as it was, not reading.
+func (c *cursor) skipTo(first uint64, recs []record) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reading = false
+	if len(c.window) > 0 || first < c.committed {
+		return false
+	}
+	c.committed = first
+	c.pos.Store(first)
+	c.ahead = recs
+	c.signalLocked()
+	return true
+}
+
 // ack marks off acked and reports whether that moved the committed
 // position. If it did, the caller queues the position for the writer and
 // then calls signal, so that whoever is handed the next message knows the

@@ -122,7 +122,7 @@ func (s *subscription) claim() (record, uint64, bool) {
 				return record{}, 0, false
 			}
 		case read:
-			recs, err := s.log.readChunk(c.tp(), from, s.log.cfg.ReadAhead)
+			first, recs, err := s.log.readChunk(c.tp(), from, s.log.cfg.ReadAhead)
 			if err == nil && len(recs) == 0 {
 				err = fmt.Errorf("%w: topic %q partition %d has no offset %d", ErrCorruptRecord, c.topic, c.partition, from)
 			}
@@ -130,6 +130,23 @@ func (s *subscription) claim() (record, uint64, bool) {
 				c.readDone(nil)
 				if !s.retry(err, from) {
 					return record{}, 0, false
+				}
+				continue
+			}
+			if first != from {
+				// The offsets from from on were deleted (DeleteBefore).
+				if !c.skipTo(first, recs) {
+					// Messages below them are still in flight: go on
+					// once they are settled.
+					select {
+					case <-changed:
+					case <-s.ctx.Done():
+						return record{}, 0, false
+					}
+					continue
+				}
+				if c.queued.CompareAndSwap(false, true) {
+					s.log.commitOffset(c)
 				}
 				continue
 			}

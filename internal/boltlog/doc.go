@@ -84,6 +84,14 @@
 // EndOffsets, Committed and Lag report sizes and positions, per partition or
 // summed.
 //
+// # Retention
+//
+// A log keeps everything unless told otherwise. DeleteBefore deletes a
+// partition's records below an offset, as Kafka's DeleteRecords: the
+// partition's start offset moves up, offsets are never reused and its end
+// stays. Readers and consumer groups below the start go on from it (see
+// retention.go). Pizzeria uses it for dead letters only.
+//
 // # Storage and damage
 //
 // Records are stored in batches (see batch.go): what a commit appends to a

@@ -13,12 +13,14 @@ import (
 // readChunkBytes bounds the payload bytes one read transaction copies out.
 const readChunkBytes = 4 << 20
 
-// readChunk copies up to max records of a partition starting at offset from
-// out of one short read transaction, so that no transaction stays open while
-// callers process messages. It returns fewer records at the end of the
-// partition. Every batch it touches is checked against its checksum; damage
-// is reported with the file, topic, partition and offset.
-func (l *Log) readChunk(tp topicPartition, from uint64, max int) ([]record, error) {
+// readChunk copies up to limit records of a partition starting at offset from
+// (or at the partition's start, if a prefix was deleted and from lies in
+// it) out of one short read transaction, so that no transaction stays open
+// while callers process messages. It returns the offset of the first record
+// and fewer records at the end of the partition. Every batch it touches is
+// checked against its checksum; damage is reported with the file, topic,
+// partition and offset.
+func (l *Log) readChunk(tp topicPartition, from uint64, limit int) (uint64, []record, error) {
 	var recs []record
 	err := l.view(func(tx *bolt.Tx) error {
 		tb := topicBucket(tx, tp.topic)
@@ -29,15 +31,20 @@ func (l *Log) readChunk(tp topicPartition, from uint64, max int) ([]record, erro
 		if err != nil {
 			return err
 		}
+		start, err := partitionStart(tb, tp.topic, tp.partition)
+		if err != nil {
+			return err
+		}
+		from = max(from, start)
 		return readBatches(b, from, readChunkBytes, func(off uint64, rec record) bool {
 			recs = append(recs, rec)
-			return len(recs) < max
+			return len(recs) < limit
 		})
 	})
 	if err != nil {
-		return nil, l.damaged(tp, from+uint64(len(recs)), err)
+		return 0, nil, l.damaged(tp, from+uint64(len(recs)), err)
 	}
-	return recs, nil
+	return from, recs, nil
 }
 
 // damaged names the file, topic, partition and offset in a read error.
@@ -175,10 +182,11 @@ func (l *Log) readRange(ctx context.Context, tp topicPartition, from, to uint64,
 		if left := to - from; left < uint64(n) {
 			n = int(left)
 		}
-		recs, err := l.readChunk(tp, from, n)
+		first, recs, err := l.readChunk(tp, from, n)
 		if err != nil {
 			return err
 		}
+		from = first // past a deleted prefix
 		if len(recs) == 0 {
 			return nil
 		}
@@ -243,14 +251,24 @@ func (l *Log) endOffsets(topic string) ([]uint64, error) {
 	return make([]uint64, n), nil
 }
 
-// Count returns the number of messages in topic (0 for an unknown topic).
+// Count returns the number of messages in topic (0 for an unknown topic):
+// those not deleted by DeleteBefore.
 func (l *Log) Count(topic string) (int64, error) {
 	ends, err := l.EndOffsets(topic)
 	if err != nil {
 		return 0, err
 	}
+	starts, err := l.StartOffsets(topic)
+	if err != nil {
+		return 0, err
+	}
 	var n int64
-	for _, end := range ends {
+	for p, end := range ends {
+		if p < len(starts) && starts[p] < end {
+			end -= starts[p]
+		} else if p < len(starts) {
+			end = 0
+		}
 		n += int64(end)
 	}
 	return n, nil
@@ -303,15 +321,20 @@ func (l *Log) committed(group, topic string, n int) ([]uint64, error) {
 			missing = append(missing, p)
 		}
 	}
-	if len(missing) == 0 {
-		return next, nil
-	}
 	err := l.view(func(tx *bolt.Tx) error {
 		for _, p := range missing {
 			var err error
 			if next[p], err = committedTx(tx, group, topic, p); err != nil {
 				return err
 			}
+		}
+		// A position in a deleted prefix is the start.
+		for p := range next {
+			start, err := startTx(tx, topic, p)
+			if err != nil {
+				return err
+			}
+			next[p] = max(next[p], start)
 		}
 		return nil
 	})

@@ -14,6 +14,8 @@ import (
 //	meta/id                          -> the log's identity: 16 random bytes,
 //	                                    written once, when the file is new
 //	topics/<topic>/partitions        -> partition count, 4 bytes big endian
+//	topics/<topic>/start<p>          -> first readable offset of partition p
+//	                                    (see retention.go); absent: 0
 //	topics/<topic>/<p>/<off>         -> batch of records from offset off on
 //	                                    (see batch.go); p is a bucket named
 //	                                    by 4 bytes big endian, off is 8
@@ -196,21 +198,28 @@ func endOffsetsTx(tx *bolt.Tx, topic string) ([]uint64, error) {
 	return ends, nil
 }
 
-// committedTx is the durable position of group on partition p of topic.
+// committedTx is the durable position of group on partition p of topic: a
+// position in a deleted prefix (see DeleteBefore), or none, is the
+// partition's start.
 func committedTx(tx *bolt.Tx, group, topic string, p int) (uint64, error) {
+	start, err := startTx(tx, topic, p)
+	if err != nil {
+		return 0, err
+	}
 	g := tx.Bucket(bucketGroups).Bucket([]byte(group))
 	if g == nil {
-		return 0, nil
+		return start, nil
 	}
 	t := g.Bucket([]byte(topic))
 	if t == nil {
-		return 0, nil
+		return start, nil
 	}
 	v := t.Get(partitionKey(p))
 	if v == nil {
-		return 0, nil
+		return start, nil
 	}
-	return decodeOffset(v)
+	next, err := decodeOffset(v)
+	return max(next, start), err
 }
 
 func validName(s string) bool {

@@ -9,7 +9,8 @@ import (
 )
 
 // request is one unit of work for the writer: an append of one Publish
-// call's records, or a cursor whose position moved.
+// call's records, a cursor whose position moved, or a deletion of a
+// partition's prefix (trim).
 type request struct {
 	topic   string
 	records [][]byte
@@ -18,6 +19,7 @@ type request struct {
 	done    chan error // buffered; nil for offset commits
 
 	cursor *cursor
+	trim   *trimOp
 }
 
 // writer is the only goroutine that writes to bbolt. It takes every request

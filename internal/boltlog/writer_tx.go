@@ -17,6 +17,9 @@ func (w *writer) apply(appends []*request, offsets map[groupPartition]*cursor) e
 	err := safely(w.cfg.Path, func() error {
 		return w.db.Update(func(tx *bolt.Tx) error {
 			for _, r := range appends {
+				if r.trim != nil {
+					continue
+				}
 				n, err := w.appendTx(tx, r, ends, created)
 				if err != nil {
 					return err
@@ -29,6 +32,13 @@ func (w *writer) apply(appends []*request, offsets map[groupPartition]*cursor) e
 					return err
 				}
 				loose[tp] = start
+			}
+			for _, r := range appends {
+				if r.trim != nil {
+					if err := w.trimTx(tx, r.trim, loose); err != nil {
+						return err
+					}
+				}
 			}
 			groups := tx.Bucket(bucketGroups)
 			for gp, c := range offsets {

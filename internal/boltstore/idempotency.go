@@ -85,6 +85,30 @@ func expiryKey(reserved int64, key string) []byte {
 	return append(b, key...)
 }
 
+// Lookup implements command.KeyStore: a read transaction, so it costs no
+// commit. The record returned is a copy.
+func (k *Keys) Lookup(key string) ([]byte, bool, error) {
+	var (
+		held  []byte
+		found bool
+	)
+	err := k.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(keysBucket).Get([]byte(key))
+		if v == nil {
+			return nil
+		}
+		reserved, rec, err := splitKeyValue(v)
+		if err != nil {
+			return err
+		}
+		if time.Duration(k.now().UnixNano()-reserved) < k.window {
+			held, found = bytes.Clone(rec), true
+		}
+		return nil
+	})
+	return held, found, err
+}
+
 // Reserve implements command.KeyStore. The record returned is a copy.
 func (k *Keys) Reserve(key string, rec []byte) ([]byte, error) {
 	var held []byte

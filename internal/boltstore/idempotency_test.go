@@ -98,3 +98,20 @@ func TestExpiredKeysArePruned(t *testing.T) {
 		t.Fatalf("the young key holds %q after pruning", got)
 	}
 }
+
+func TestLookupSeesOnlyKeysWithinTheWindow(t *testing.T) {
+	c := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	k := openTestKeys(t, filepath.Join(t.TempDir(), "idempotency.db"), time.Hour, c)
+	defer k.Close()
+	if _, found, err := k.Lookup("a"); err != nil || found {
+		t.Fatalf("an unknown key: found %v, %v", found, err)
+	}
+	mustReserve(t, k, "a", "first")
+	if rec, found, err := k.Lookup("a"); err != nil || !found || string(rec) != "first" {
+		t.Fatalf("a reserved key: %q found %v, %v", rec, found, err)
+	}
+	c.Advance(time.Hour)
+	if _, found, err := k.Lookup("a"); err != nil || found {
+		t.Fatalf("a key as old as the window: found %v, %v; want unknown", found, err)
+	}
+}

@@ -28,7 +28,7 @@ type Ledger struct {
 
 // OpenLedger opens the ledger in the bbolt file at path.
 func OpenLedger(path string) (*Ledger, error) {
-	db, err := Open(path, ledgerBucket)
+	db, err := Open(path, ledgerBucket, ledgerMetaBucket)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,8 @@ func (l *Ledger) Close() error {
 	return l.db.Close()
 }
 
-// Empty reports whether the ledger holds no order (new, or lost).
+// Empty reports whether the ledger holds no order (new, or lost). Its log
+// mark does not count.
 func (l *Ledger) Empty() (bool, error) {
 	empty := true
 	err := l.db.View(func(tx *bolt.Tx) error {
@@ -210,9 +211,13 @@ func readStr(v []byte) (string, []byte, bool) {
 }
 
 // CheckLedger verifies a closed ledger file: bbolt's consistency check and
-// the checksum of every entry.
+// the checksum of every entry and of its log mark.
 func CheckLedger(path string) error {
-	return Check(path, func(_ string, k, v []byte) error {
+	return Check(path, func(bucket string, k, v []byte) error {
+		if bucket == string(ledgerMetaBucket) {
+			_, err := decodeLogMark(v)
+			return err
+		}
 		_, err := decodeEntry(string(k), v)
 		return err
 	})

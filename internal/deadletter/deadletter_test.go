@@ -36,6 +36,7 @@ func letter(source, offset, handler string) *message.Message {
 	m.Metadata.Set("handler_poisoned", handler)
 	m.Metadata.Set(deadletter.MetaSourcePartition, "0")
 	m.Metadata.Set(deadletter.MetaSourceOffset, offset)
+	m.Metadata.Set(deadletter.MetaPoisonedAt, "2026-01-01T00:00:00Z")
 	return m
 }
 
@@ -86,7 +87,7 @@ func TestRedriveSendsEachFailedMessageBackOnce(t *testing.T) {
 		t.Fatalf("re-driven: %d to pizza, %d to orders; want 1 each", len(back["pizza"]), len(back["orders"]))
 	}
 	m := back["pizza"][0]
-	if m.Metadata.Get("reason_poisoned") != "" || m.Metadata.Get(deadletter.MetaSourceOffset) != "" || m.Metadata.Get(events.MetaEventType) != "PizzaOrdered" {
+	if m.Metadata.Get("reason_poisoned") != "" || m.Metadata.Get(deadletter.MetaSourceOffset) != "" || m.Metadata.Get(deadletter.MetaPoisonedAt) != "" || m.Metadata.Get(events.MetaEventType) != "PizzaOrdered" {
 		t.Fatalf("re-driven message keeps dead-letter metadata or lost its own: %v", m.Metadata)
 	}
 	if lag, _ := l.Lag("redrive", []string{dlq}); lag != 0 {

@@ -7,8 +7,11 @@ package deadletter
 const (
 	MetaSourcePartition = "partition_poisoned"
 	MetaSourceOffset    = "offset_poisoned"
-	metaReason          = "reason_poisoned"
-	metaTopic           = "topic_poisoned"
-	metaHandler         = "handler_poisoned"
-	metaSubscriber      = "subscriber_poisoned"
+	// MetaPoisonedAt is when the message failed (RFC 3339): the age
+	// retention goes by.
+	MetaPoisonedAt = "poisoned_at"
+	metaReason     = "reason_poisoned"
+	metaTopic      = "topic_poisoned"
+	metaHandler    = "handler_poisoned"
+	metaSubscriber = "subscriber_poisoned"
 )

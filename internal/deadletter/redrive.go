@@ -71,7 +71,7 @@ func restored(m *message.Message) *message.Message {
 	out := message.NewMessage(m.UUID, m.Payload)
 	for k, v := range m.Metadata {
 		switch k {
-		case metaReason, metaTopic, metaHandler, metaSubscriber, MetaSourcePartition, MetaSourceOffset,
+		case metaReason, metaTopic, metaHandler, metaSubscriber, MetaSourcePartition, MetaSourceOffset, MetaPoisonedAt,
 			events.MetaReceivedPartition, events.MetaReceivedOffset:
 		default:
 			out.Metadata.Set(k, v)

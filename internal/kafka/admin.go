@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -69,9 +70,10 @@ func Ping(ctx context.Context, cfg Config) error {
 }
 
 // EnsureTopics creates those of topics that do not exist yet, with
-// cfg.Partitions partitions and cfg.ReplicationFactor replicas. Existing
-// topics are left as they are, so calling it again, or from several processes
-// at once, is harmless.
+// cfg.Partitions partitions, cfg.ReplicationFactor replicas and
+// cfg.Retention as retention.ms. Existing topics are left as they are (their
+// retention included: change it with kafka-configs.sh), so calling it again,
+// or from several processes at once, is harmless.
 func EnsureTopics(ctx context.Context, cfg Config, topics []string) error {
 	client, release, err := connect(ctx, cfg)
 	if err != nil {
@@ -87,7 +89,9 @@ func EnsureTopics(ctx context.Context, cfg Config, topics []string) error {
 		return fmt.Errorf("kafka: list topics: %w", ctxErr(ctx, err))
 	}
 	cfg.setDefaults()
-	detail := &sarama.TopicDetail{NumPartitions: cfg.Partitions, ReplicationFactor: cfg.ReplicationFactor}
+	retention := retentionMs(cfg.Retention)
+	detail := &sarama.TopicDetail{NumPartitions: cfg.Partitions, ReplicationFactor: cfg.ReplicationFactor,
+		ConfigEntries: map[string]*string{"retention.ms": &retention}}
 	for _, topic := range topics {
 		if _, ok := existing[topic]; ok {
 			continue
@@ -98,6 +102,15 @@ func EnsureTopics(ctx context.Context, cfg Config, topics []string) error {
 		}
 	}
 	return waitForLeaders(ctx, client, topics)
+}
+
+// retentionMs is the retention.ms value for a retention: -1 (for ever) for
+// none.
+func retentionMs(d time.Duration) string {
+	if d <= 0 {
+		return "-1"
+	}
+	return strconv.FormatInt(d.Milliseconds(), 10)
 }
 
 // waitForLeaders polls metadata until every partition of topics has a leader,

@@ -140,3 +140,71 @@ func TestOperationsReportUnknownTopicAndHonourContext(t *testing.T) {
 		t.Errorf("Ping: %v", err)
 	}
 }
+
+func TestEnsureTopicsSetsTheRetention(t *testing.T) {
+	_, cfg := mustCluster(t)
+	ctx := testCtx(t, time.Minute)
+	if err := EnsureTopics(ctx, cfg, []string{"kept"}); err != nil {
+		t.Fatal(err)
+	}
+	week := cfg
+	week.Retention = 7 * 24 * time.Hour
+	if err := EnsureTopics(ctx, week, []string{"expiring"}); err != nil {
+		t.Fatal(err)
+	}
+	client, release, err := connect(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for topic, want := range map[string]string{"kept": "-1", "expiring": "604800000"} {
+		entries, err := admin.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: topic, ConfigNames: []string{"retention.ms"}})
+		if err != nil {
+			t.Fatalf("describe %s: %v", topic, err)
+		}
+		got := "(absent)"
+		for _, e := range entries {
+			if e.Name == "retention.ms" {
+				got = e.Value
+			}
+		}
+		if got != want {
+			t.Errorf("%s: retention.ms %s, want %s", topic, got, want)
+		}
+	}
+}
+
+func TestIdentityNamesTheClusterAndItsEnds(t *testing.T) {
+	_, cfg := mustCluster(t, kfake.ClusterID("kitchen-a"))
+	ctx := testCtx(t, time.Minute)
+	topic := newTopic(t, ctx, cfg)
+	pub := mustPublisher(t, cfg)
+	for i := range 5 {
+		if err := pub.Publish(topic, event(fmt.Sprint("e", i), fmt.Sprint("o", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id, ends, err := Identity(ctx, cfg, []string{topic})
+	if err != nil || id != "kitchen-a" {
+		t.Fatalf("identity %q, %v; want the cluster's id", id, err)
+	}
+	var sum uint64
+	for _, end := range ends[topic] {
+		sum += end
+	}
+	if len(ends[topic]) != partitionCount(t, cfg, topic) || sum != 5 {
+		t.Fatalf("ends %v, want %d partitions holding 5 records", ends[topic], partitionCount(t, cfg, topic))
+	}
+	again, _, err := Identity(ctx, cfg, nil)
+	if err != nil || again != id {
+		t.Fatalf("a second look: %q, %v; the first %q", again, err, id)
+	}
+	_, other := mustCluster(t, kfake.ClusterID("kitchen-b"))
+	if otherID, _, err := Identity(ctx, other, nil); err != nil || otherID == id {
+		t.Fatalf("another cluster: %q, %v; this one %q", otherID, err, id)
+	}
+}

@@ -41,6 +41,11 @@ type Config struct {
 	Partitions int32
 	// ReplicationFactor is the replication factor of topics EnsureTopics creates.
 	ReplicationFactor int16
+	// Retention is the retention.ms of topics EnsureTopics creates: records
+	// older than this are deleted by the broker. Zero (or less) keeps them
+	// for ever (retention.ms -1), whatever the broker's default: an event
+	// log is the source of truth.
+	Retention time.Duration
 	// PublishTimeout bounds one Publish call: against an unreachable or
 	// unresponsive cluster Publish fails within about this long.
 	PublishTimeout time.Duration

@@ -324,7 +324,7 @@ func (r *Runner) settle(h Handler, batch []*message.Message, ctxs []context.Cont
 		case err == nil:
 		case r.poison(err):
 			verdict[i] = letter
-			letters = append(letters, deadletter.Poisoned(batch[i], h.Topic, h.Name, h.Group, err.Error()))
+			letters = append(letters, deadletter.Poisoned(batch[i], h.Topic, h.Name, h.Group, err.Error(), time.Now()))
 			poisoned = append(poisoned, i)
 		default:
 			verdict[i] = nack
