@@ -1,7 +1,6 @@
 package boltlog
 
 import (
-	"bytes"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -170,11 +169,13 @@ func looseStart(b *bolt.Bucket, end uint64) (uint64, error) {
 // and foldBytes of body, by one compressed batch, and returns the offset
 // after it.
 func fold(b *bolt.Bucket, tp topicPartition, start uint64) (uint64, error) {
-	var body []byte
-	var keys [][]byte
+	// The stored records are read in place (valid until the bucket
+	// changes) and copied once, into a body of the right size.
+	var stored [][]byte
+	size := 0
 	c := b.Cursor()
-	for k, v := c.Seek(offsetKey(start)); k != nil && len(keys) < foldRecords; k, v = c.Next() {
-		want := start + uint64(len(keys))
+	for k, v := c.Seek(offsetKey(start)); k != nil && len(stored) < foldRecords; k, v = c.Next() {
+		want := start + uint64(len(stored))
 		if off, err := decodeOffset(k); err != nil || off != want {
 			return 0, fmt.Errorf("%w: topic %q partition %d: key %x where loose offset %d belongs", ErrCorruptRecord, tp.topic, tp.partition, k, want)
 		}
@@ -185,28 +186,32 @@ func fold(b *bolt.Bucket, tp topicPartition, start uint64) (uint64, error) {
 		if h.codec != codecNone || h.count != 1 {
 			return 0, fmt.Errorf("%w: topic %q partition %d offset %d: a batch where a loose record belongs", ErrCorruptRecord, tp.topic, tp.partition, want)
 		}
-		if len(body)+len(h.stored) > foldBytes {
-			if len(keys) == 0 {
+		if size+len(h.stored) > foldBytes {
+			if len(stored) == 0 {
 				// A record of foldBytes or more stays a batch of its
 				// own, uncompressed.
 				return start + 1, nil
 			}
 			break
 		}
-		body = append(body, h.stored...)
-		keys = append(keys, bytes.Clone(k))
+		stored = append(stored, h.stored)
+		size += len(h.stored)
 	}
-	if len(keys) == 0 {
+	if len(stored) == 0 {
 		return 0, fmt.Errorf("%w: topic %q partition %d: no loose record at %d", ErrCorruptRecord, tp.topic, tp.partition, start)
 	}
-	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
+	body := make([]byte, 0, size)
+	for _, r := range stored {
+		body = append(body, r...)
+	}
+	for i := range stored {
+		if err := b.Delete(offsetKey(start + uint64(i))); err != nil {
 			return 0, err
 		}
 	}
 	key := offsetKey(start)
-	if err := b.Put(key, encodeBatch(key, len(keys), body, true)); err != nil {
+	if err := b.Put(key, encodeBatch(key, len(stored), body, true)); err != nil {
 		return 0, err
 	}
-	return start + uint64(len(keys)), nil
+	return start + uint64(len(stored)), nil
 }
