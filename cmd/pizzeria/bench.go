@@ -51,28 +51,16 @@ func runBench(ctx context.Context, cfg *config, b benchConfig, stdout io.Writer)
 	if b.orders < 1 || b.pizzas < 1 || b.clients < 1 || b.runs < 1 {
 		return fmt.Errorf("%w: --orders, --pizzas, --clients and --runs must be positive", errUsage)
 	}
-	if b.cpuProfile != "" {
-		f, err := os.Create(b.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startRecording(b.cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)
+	if err != nil {
+		return err
 	}
-	if b.trace != "" {
-		f, err := os.Create(b.trace)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := trace.Start(f); err != nil {
-			return err
-		}
-		defer trace.Stop()
+	defer stopProfile()
+	stopTrace, err := startRecording(b.trace, trace.Start, trace.Stop)
+	if err != nil {
+		return err
 	}
+	defer stopTrace()
 	fmt.Fprintf(stdout, "bench: %d orders × %d pizzas, %d clients, broker %s, %d runs\n", b.orders, b.pizzas, b.clients, cfg.Broker, b.runs)
 	var runs []benchRun
 	for i := 1; i <= b.runs; i++ {
@@ -170,6 +158,26 @@ func benchOnce(ctx context.Context, cfg config, b benchConfig, run int) (benchRu
 	slices.Sort(latencies)
 	return benchRun{took: took, p50: latencies[len(latencies)/2], p95: latencies[len(latencies)*95/100],
 		heapBefore: heapBefore, heapAfter: liveHeap()}, writeHeapProfile(b.memProfile)
+}
+
+// startRecording starts a CPU profile or an execution trace into the file
+// at path (none if path is empty); the function it returns stops it.
+func startRecording(path string, start func(io.Writer) error, stop func()) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		stop()
+		f.Close()
+	}, nil
 }
 
 func writeHeapProfile(path string) error {

@@ -145,45 +145,44 @@ func checkRecords(tx *bolt.Tx, path string, report func(error) bool) {
 // FileID reads the identity of the closed log file at path (see Log.ID).
 func FileID(path string, timeout time.Duration) (string, error) {
 	var id string
-	err := safely(path, func() error {
+	err := viewFile(path, timeout, func(tx *bolt.Tx) error {
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			id = hex.EncodeToString(meta.Get(keyID))
+		}
+		return nil
+	})
+	return id, err
+}
+
+// viewFile runs fn in a read transaction on the closed log file at path,
+// opened read-only.
+func viewFile(path string, timeout time.Duration, fn func(*bolt.Tx) error) error {
+	return safely(path, func() error {
 		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		return db.View(func(tx *bolt.Tx) error {
-			if meta := tx.Bucket(bucketMeta); meta != nil {
-				id = hex.EncodeToString(meta.Get(keyID))
-			}
-			return nil
-		})
+		return db.View(fn)
 	})
-	return id, err
 }
 
 // FileEndOffsets reads, from the closed log file at path, the end offset of
 // every partition of each of topics (nil for a topic never written).
 func FileEndOffsets(path string, timeout time.Duration, topics []string) (map[string][]uint64, error) {
 	out := make(map[string][]uint64, len(topics))
-	err := safely(path, func() error {
-		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		return db.View(func(tx *bolt.Tx) error {
-			if tx.Bucket(bucketTopics) == nil {
-				return nil
-			}
-			for _, topic := range topics {
-				ends, err := endOffsetsTx(tx, topic)
-				if err != nil {
-					return err
-				}
-				out[topic] = ends
-			}
+	err := viewFile(path, timeout, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketTopics) == nil {
 			return nil
-		})
+		}
+		for _, topic := range topics {
+			ends, err := endOffsetsTx(tx, topic)
+			if err != nil {
+				return err
+			}
+			out[topic] = ends
+		}
+		return nil
 	})
 	return out, err
 }
