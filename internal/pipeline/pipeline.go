@@ -96,6 +96,9 @@ type Config struct {
 	// MaxBatch bounds the messages of one batch (default 256); Workers is
 	// the number of batches of one handler in flight at once (default 4).
 	MaxBatch, Workers int
+	// MaxPublish bounds the messages of one Publish call (default 1,024):
+	// a batch of large orders fans out into more, published in turn.
+	MaxPublish int
 	// CloseTimeout bounds how long Close waits for batches in flight.
 	CloseTimeout time.Duration
 }
@@ -123,6 +126,9 @@ func New(cfg Config) (*Runner, error) {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
+	}
+	if cfg.MaxPublish <= 0 {
+		cfg.MaxPublish = 1024
 	}
 	if cfg.CloseTimeout <= 0 {
 		cfg.CloseTimeout = 30 * time.Second
@@ -278,7 +284,7 @@ func (r *Runner) handle(h Handler, batch []*message.Message) {
 		ticket = t
 	}
 	outs, errs := r.call(h, batch)
-	var publish []*message.Message
+	published := 0
 	var fault error
 	for i, err := range errs {
 		switch {
@@ -286,7 +292,7 @@ func (r *Runner) handle(h Handler, batch []*message.Message) {
 			for _, o := range outs[i] {
 				o.SetContext(ctxs[i])
 			}
-			publish = append(publish, outs[i]...)
+			published += len(outs[i])
 		case !r.poison(err):
 			fault = err
 		}
@@ -295,22 +301,55 @@ func (r *Runner) handle(h Handler, batch []*message.Message) {
 		switch {
 		case fault != nil:
 			ticket.Done(fault)
-		case len(publish) == 0:
+		case published == 0:
 			ticket.Done(nil)
 		}
 		ticket.Release()
 	}
-	if len(publish) > 0 {
-		if err := r.cfg.Publisher.Publish(h.OutTopic, publish...); err != nil {
+	if published > 0 {
+		r.publish(h, outs, errs)
+	}
+	r.settle(h, batch, ctxs, outs, errs, start)
+}
+
+// publish publishes the outputs of the messages that succeeded, in order,
+// at most MaxPublish per call. If a call fails, every message with an
+// output in it or after it fails with that error (nothing after it is
+// tried), so that it is delivered again.
+func (r *Runner) publish(h Handler, outs [][]*message.Message, errs []error) {
+	var chunk []*message.Message
+	from := 0 // first message with an output in chunk
+	flush := func(upto int) error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		err := r.cfg.Publisher.Publish(h.OutTopic, chunk...)
+		chunk = chunk[:0]
+		if err != nil {
 			err = fmt.Errorf("publishing to %s: %w", h.OutTopic, err)
-			for i := range errs {
+			for i := from; i < len(errs); i++ {
 				if errs[i] == nil && len(outs[i]) > 0 {
 					errs[i] = err
 				}
 			}
 		}
+		from = upto
+		return err
 	}
-	r.settle(h, batch, ctxs, outs, errs, start)
+	for i := range outs {
+		if errs[i] != nil {
+			continue
+		}
+		for _, o := range outs[i] {
+			if len(chunk) == r.cfg.MaxPublish {
+				if flush(i) != nil {
+					return
+				}
+			}
+			chunk = append(chunk, o)
+		}
+	}
+	flush(len(outs))
 }
 
 // settle dead-letters the poisoned messages, then acks or nacks each one

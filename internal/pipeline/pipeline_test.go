@@ -38,9 +38,21 @@ type kitchen struct {
 
 func start(t *testing.T, writes *faults.Gate, handle func(m *message.Message) ([]*message.Message, error)) *kitchen {
 	t.Helper()
+	return startWith(t, pipeline.Config{Writes: writes}, nil, handle)
+}
+
+// startWith starts a kitchen with cfg; wrap, if set, wraps the log's
+// publisher.
+func startWith(t *testing.T, cfg pipeline.Config, wrap func(message.Publisher) message.Publisher, handle func(m *message.Message) ([]*message.Message, error)) *kitchen {
+	t.Helper()
 	k := &kitchen{log: testkit.OpenLog(t, boltlog.Config{NackDelay: 10 * time.Millisecond})}
-	r, err := pipeline.New(pipeline.Config{Publisher: k.log.Publisher(), DeadLetters: dlq,
-		IsPoison: func(err error) bool { return errors.Is(err, errPoison) }, Writes: writes, Workers: workers, CloseTimeout: 5 * time.Second})
+	cfg.Publisher = k.log.Publisher()
+	if wrap != nil {
+		cfg.Publisher = wrap(cfg.Publisher)
+	}
+	cfg.DeadLetters, cfg.Workers, cfg.CloseTimeout = dlq, workers, 5*time.Second
+	cfg.IsPoison = func(err error) bool { return errors.Is(err, errPoison) }
+	r, err := pipeline.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +139,51 @@ func TestAppendedMessagesAreHandledInBatches(t *testing.T) {
 	}
 	if n := k.batches.Load(); n >= int64(len(want))/4 {
 		t.Fatalf("500 messages took %d batches: they were not batched", n)
+	}
+}
+
+// flaky fails its second Publish call.
+type flaky struct {
+	message.Publisher
+	calls atomic.Int64
+}
+
+func (f *flaky) Publish(topic string, msgs ...*message.Message) error {
+	if f.calls.Add(1) == 2 {
+		return errors.New("broker away")
+	}
+	return f.Publisher.Publish(topic, msgs...)
+}
+
+// A batch that fans out into more than MaxPublish messages publishes them
+// in turn; when one call fails, the messages whose outputs it (or a later
+// call) carried are delivered again, and every output arrives.
+func TestLargeFanOutsArePublishedInBoundedCalls(t *testing.T) {
+	pub := &flaky{}
+	k := startWith(t, pipeline.Config{MaxPublish: 3}, func(p message.Publisher) message.Publisher { pub.Publisher = p; return pub },
+		func(m *message.Message) ([]*message.Message, error) {
+			return []*message.Message{
+				message.NewMessage("a-"+string(m.Payload), []byte(string(m.Payload)+"a")),
+				message.NewMessage("b-"+string(m.Payload), []byte(string(m.Payload)+"b")),
+			}, nil
+		})
+	k.publish(t, "0", "1", "2", "3", "4")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		seen := map[string]bool{}
+		for _, p := range k.wait(t, "out", 0) {
+			seen[p] = true
+		}
+		if len(seen) == 10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("outputs seen: %v", seen)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := pub.calls.Load(); n < 5 {
+		t.Fatalf("10 outputs, at most 3 per call, one call failed: %d calls", n)
 	}
 }
 
