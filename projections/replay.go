@@ -74,24 +74,38 @@ func (s *Store) Rebuild(ctx context.Context, src Source, codec *events.Codec, pr
 	return stats, nil
 }
 
+// replayTopic reads and decodes topic while the batches already decoded
+// are folded, so that a rebuild keeps both cores busy.
 func replayTopic(ctx context.Context, src Source, codec *events.Codec, topic string, db *bolt.DB, st *RebuildStats, progress Progress) error {
-	batch := make([]item, 0, rebuildBatch)
-	flush := func() error {
-		err := db.Update(func(tx *bolt.Tx) error {
-			done, err := foldBatch(tx, batch, false)
-			st.Applied += done.applied
-			for _, r := range done.rejected {
-				if r != nil {
-					st.Skipped++
-				}
+	batches := make(chan []item, 2)
+	failed := make(chan struct{}) // closed when a fold fails
+	var applied, refused int
+	var foldErr error
+	folding := make(chan struct{})
+	go func() {
+		defer close(folding)
+		for batch := range batches {
+			if foldErr != nil {
+				continue
 			}
-			return err
-		})
-		batch = batch[:0]
-		return err
-	}
+			foldErr = db.Update(func(tx *bolt.Tx) error {
+				done, err := foldBatch(tx, batch, false)
+				applied += done.applied
+				for _, r := range done.rejected {
+					if r != nil {
+						refused++
+					}
+				}
+				return err
+			})
+			if foldErr != nil {
+				close(failed)
+			}
+		}
+	}()
+	batch := make([]item, 0, rebuildBatch)
 	read := 0
-	err := src.ReadAll(ctx, topic, func(msg *message.Message) error {
+	readErr := src.ReadAll(ctx, topic, func(msg *message.Message) error {
 		read++
 		st.Read++
 		e, err := codec.Decode(topic, msg)
@@ -99,25 +113,42 @@ func replayTopic(ctx context.Context, src Source, codec *events.Codec, topic str
 			st.Skipped++
 			return nil
 		}
-		if batch = append(batch, item{event: e}); len(batch) == rebuildBatch {
-			if progress != nil {
-				progress(topic, read)
-			}
-			return flush()
+		if batch = append(batch, item{event: e}); len(batch) < rebuildBatch {
+			return nil
 		}
+		if progress != nil {
+			progress(topic, read)
+		}
+		select {
+		case batches <- batch:
+		case <-failed:
+			return errFoldFailed
+		}
+		batch = make([]item, 0, rebuildBatch)
 		return nil
 	})
-	if err == nil {
-		err = flush()
+	if readErr == nil && len(batch) > 0 {
+		batches <- batch
+	}
+	close(batches)
+	<-folding
+	st.Applied += applied
+	st.Skipped += refused
+	if errors.Is(readErr, errFoldFailed) {
+		readErr = nil
 	}
 	if progress != nil {
 		progress(topic, read)
 	}
-	if err != nil {
+	if err := errors.Join(readErr, foldErr); err != nil {
 		return fmt.Errorf("replaying %s: %w", topic, err)
 	}
 	return nil
 }
+
+// errFoldFailed stops reading once folding failed; the fold's error is
+// the one reported.
+var errFoldFailed = errors.New("folding failed")
 
 // empty reports whether the served views hold no order.
 func (s *Store) empty() (bool, error) { return s.holdsNothingIn(bucketOrders) }
@@ -137,6 +168,10 @@ func (s *Store) beginRebuild() (*bolt.DB, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	// Nothing reads the new file before the swap, and a crash before it
+	// throws the file away: its commits need not be synced one by one. The
+	// swap's own commit syncs them all.
+	db.NoSync = true
 	s.shadow = db
 	return db, gen, nil
 }
@@ -155,6 +190,7 @@ func (s *Store) abortRebuild(gen int) {
 func (s *Store) swap(gen int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.shadow.NoSync = false // this commit's fdatasync also makes the rebuild's durable
 	err := s.shadow.Update(func(tx *bolt.Tx) error {
 		return s.db.View(func(live *bolt.Tx) error {
 			if err := copyBucket(live.Bucket(bucketMeta), tx.Bucket(bucketMeta)); err != nil {
