@@ -4,10 +4,12 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/pizzeria/pizzeria/internal/pagecache"
 )
 
 // trimInterval is how often a Log lets go of the file pages it has read.
-const trimInterval = 10 * time.Second
+const trimInterval = pagecache.Interval
 
 // trim tells the kernel that this process no longer needs the pages of the
 // file it has mapped. bbolt reads through a shared memory map, so every
@@ -18,7 +20,7 @@ const trimInterval = 10 * time.Second
 // remapping meanwhile.
 func (l *Log) trim() {
 	_ = l.view(func(tx *bolt.Tx) error {
-		return dropMapped(l.db.Info().Data, tx.Size())
+		return pagecache.Drop(l.db, tx)
 	})
 }
 

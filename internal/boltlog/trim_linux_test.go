@@ -1,48 +1,14 @@
 package boltlog_test
 
 import (
-	"bufio"
 	"context"
 	"math/rand/v2"
-	"os"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/pizzeria/pizzeria/internal/testkit"
 )
-
-// mappedRSS is the resident size in kB of this process's mappings of path,
-// from /proc/self/smaps.
-func mappedRSS(t *testing.T, path string) int {
-	t.Helper()
-	f, err := os.Open("/proc/self/smaps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	total, inFile := 0, false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		fields := strings.Fields(line)
-		if len(fields) >= 5 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") {
-			inFile = strings.HasSuffix(line, " "+path)
-			continue
-		}
-		if inFile && len(fields) == 3 && fields[0] == "Rss:" {
-			kb, err := strconv.Atoi(fields[1])
-			if err != nil {
-				t.Fatal(err)
-			}
-			total += kb
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return total
-}
 
 // TestReadAllLetsGoOfMappedPages reads a topic of several megabytes whole
 // and checks that the pages it mapped no longer count in the process's
@@ -72,7 +38,7 @@ func TestReadAllLetsGoOfMappedPages(t *testing.T) {
 	if n != 128*len(payload) {
 		t.Fatalf("read %d bytes, want %d", n, 128*len(payload))
 	}
-	if kb := mappedRSS(t, cfg.Path); kb > 1024 {
+	if kb := testkit.MappedRSS(t, cfg.Path); kb > 1024 {
 		t.Fatalf("%d kB of the log stay resident after ReadAll", kb)
 	}
 }

@@ -3,6 +3,8 @@
 package boltstore
 
 import (
+	"github.com/pizzeria/pizzeria/internal/pagecache"
+
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,5 +53,7 @@ func Open(path string, buckets ...[]byte) (*bolt.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("prepare %s: %w", path, err)
 	}
+	// Every read maps pages that would stay resident as the file grows.
+	pagecache.Release(db)
 	return db, nil
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package boltlog
+package pagecache
 
 // dropMapped does nothing where madvise is not wired up; the kernel
 // reclaims mapped pages under memory pressure by itself.

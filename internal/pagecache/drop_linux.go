@@ -1,4 +1,4 @@
-package boltlog
+package pagecache
 
 import "syscall"
 
