@@ -16,7 +16,7 @@ import (
 
 // Defaults of a KitchenFeed.
 const (
-	DefaultClientBuffer = 256  // frames a client may fall behind before it is dropped
+	DefaultClientBuffer = 256  // flushes a client may fall behind before it is dropped
 	feedRing            = 1024 // frames kept for Last-Event-ID resumption
 	feedFlush           = 250 * time.Millisecond
 	feedMaxPending      = 512 // placements or completions held per flush; more are only counted
@@ -44,9 +44,13 @@ type KitchenFeedConfig struct {
 // changes.
 //
 // Feeding it never blocks: Observe and DeadLetter only count and append
-// under a mutex, a goroutine of its own publishes, and publishing never
-// waits for a client: one whose buffer is full is dropped (its stream
-// ends, and it may reconnect with Last-Event-ID).
+// under a mutex that nothing else holds for longer, and a goroutine of its
+// own publishes. Publishing costs the same however many clients watch: the
+// frames of one flush are encoded once, into the bytes every client is sent,
+// and each client is handed that one batch by a send that never waits. A
+// client whose buffer is full is dropped (its stream ends, and it may
+// reconnect with Last-Event-ID). Clients write to their sockets in their
+// own goroutines, with no lock held.
 type KitchenFeed struct {
 	cfg     KitchenFeedConfig
 	boot    string // tells frames of this process from those of an earlier one
@@ -69,13 +73,20 @@ type KitchenFeed struct {
 	subs  map[*feedClient]struct{}
 }
 
+// frame is one event as sent: its id, event and data lines, encoded once.
 type frame struct {
 	seq  uint64
-	name string
-	data []byte
+	text []byte
 }
 
-type feedClient struct{ ch chan frame }
+// feedClient receives batches: the frames of one flush, back to back.
+type feedClient struct{ ch chan []byte }
+
+// named is a frame before it is numbered and encoded.
+type named struct {
+	name string
+	v    any
+}
 
 type placedFrame struct {
 	OrderID  string    `json:"order_id"`
@@ -182,42 +193,54 @@ func (f *KitchenFeed) DeadLetter(topic, reason string) {
 
 func (f *KitchenFeed) run(ctx context.Context) {
 	defer close(f.done)
-	flush := time.NewTicker(feedFlush)
-	defer flush.Stop()
-	rates := time.NewTicker(f.cfg.Interval)
-	defer rates.Stop()
+	// One clock for every frame: all that is due at a tick goes out as one
+	// batch, so a client wakes and writes once per tick, not once per frame.
+	period := min(feedFlush, f.cfg.Interval)
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	nextRates := time.Now().Add(f.cfg.Interval)
+	var out []named
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-flush.C:
-			f.flushEvents()
-		case <-rates.C:
-			f.flushEvents()
-			f.flushRates(ctx)
+		case now := <-tick.C:
+			out = f.takeEvents(out[:0])
+			if !now.Add(period / 2).Before(nextRates) {
+				out = f.takeRates(ctx, out)
+				for !now.Add(period / 2).Before(nextRates) {
+					nextRates = nextRates.Add(f.cfg.Interval)
+				}
+			}
+			f.publish(out)
 		}
 	}
 }
 
-func (f *KitchenFeed) flushEvents() {
+// takeEvents appends the placements, completions and dead letters pending
+// since the last flush to out.
+func (f *KitchenFeed) takeEvents(out []named) []named {
 	f.mu.Lock()
 	placed, completed, letters := f.placed, f.completed, f.letters
 	f.placed, f.completed, f.letters = nil, nil, nil
 	f.mu.Unlock()
-	// One frame per kind and flush, however busy the kitchen: a client's
-	// buffer counts frames, and bursts must not fill it.
+	// One frame per kind and flush, however busy the kitchen: a burst must
+	// not make frames many or large (feedMaxPending bounds each).
 	if len(placed) > 0 {
-		f.publish("placed", placed)
+		out = append(out, named{"placed", placed})
 	}
 	if len(completed) > 0 {
-		f.publish("completed", completed)
+		out = append(out, named{"completed", completed})
 	}
 	if len(letters) > 0 {
-		f.publish("dead_letter", letters)
+		out = append(out, named{"dead_letter", letters})
 	}
+	return out
 }
 
-func (f *KitchenFeed) flushRates(ctx context.Context) {
+// takeRates appends the rates of the interval, and the cheese report if it
+// may have changed, to out.
+func (f *KitchenFeed) takeRates(ctx context.Context, out []named) []named {
 	f.mu.Lock()
 	stages, dirty, dead, skipped := f.stages, f.cheeseDirty, f.deadTotal, f.overflow
 	f.stages, f.cheeseDirty, f.overflow = [len(f.stages)]int{}, false, 0
@@ -233,32 +256,41 @@ func (f *KitchenFeed) flushRates(ctx context.Context) {
 		}
 		cancel()
 	}
-	f.publish("rates", r)
+	out = append(out, named{"rates", r})
 	if dirty && f.cfg.CheeseReport != nil {
 		if rep, err := f.cfg.CheeseReport.Handle(ctx); err == nil {
-			f.publish("cheese", toCheeseReportJSON(rep))
+			out = append(out, named{"cheese", toCheeseReportJSON(rep)})
 		}
 	}
+	return out
 }
 
-// publish appends a frame to the ring and offers it to every client.
-func (f *KitchenFeed) publish(name string, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return // only plain structs are published
+// publish numbers and encodes frames once, keeps them in the ring and
+// hands every client the same batch of bytes.
+func (f *KitchenFeed) publish(frames []named) {
+	if len(frames) == 0 {
+		return
 	}
 	f.subMu.Lock()
 	defer f.subMu.Unlock()
-	f.seq++
-	fr := frame{seq: f.seq, name: name, data: data}
-	if len(f.ring) == feedRing {
-		copy(f.ring, f.ring[1:])
-		f.ring = f.ring[:feedRing-1]
+	var batch []byte
+	for _, n := range frames {
+		data, err := json.Marshal(n.v)
+		if err != nil {
+			continue // only plain structs are published
+		}
+		f.seq++
+		fr := frame{seq: f.seq, text: encodeEvent(f.boot+"-"+strconv.FormatUint(f.seq, 10), n.name, data)}
+		if len(f.ring) == feedRing {
+			copy(f.ring, f.ring[1:])
+			f.ring = f.ring[:feedRing-1]
+		}
+		f.ring = append(f.ring, fr)
+		batch = append(batch, fr.text...)
 	}
-	f.ring = append(f.ring, fr)
 	for c := range f.subs {
 		select {
-		case c.ch <- fr:
+		case c.ch <- batch: // shared: nobody writes to it
 		default: // too far behind: drop it rather than wait
 			close(c.ch)
 			delete(f.subs, c)
@@ -270,10 +302,10 @@ func (f *KitchenFeed) publish(name string, v any) {
 // subscribe registers a client. If lastID names a frame of this process
 // still in the ring, the frames after it are returned to be sent first and
 // resumed is true; otherwise the client starts from now.
-func (f *KitchenFeed) subscribe(lastID string) (c *feedClient, replay []frame, resumed bool) {
+func (f *KitchenFeed) subscribe(lastID string) (c *feedClient, replay [][]byte, resumed bool) {
 	f.subMu.Lock()
 	defer f.subMu.Unlock()
-	c = &feedClient{ch: make(chan frame, f.cfg.ClientBuffer)}
+	c = &feedClient{ch: make(chan []byte, f.cfg.ClientBuffer)}
 	f.subs[c] = struct{}{}
 	boot, seqText, ok := strings.Cut(lastID, "-")
 	seq, err := strconv.ParseUint(seqText, 10, 64)
@@ -285,7 +317,7 @@ func (f *KitchenFeed) subscribe(lastID string) (c *feedClient, replay []frame, r
 	}
 	for _, fr := range f.ring {
 		if fr.seq > seq {
-			replay = append(replay, fr)
+			replay = append(replay, fr.text)
 		}
 	}
 	return c, replay, true
@@ -298,8 +330,4 @@ func (f *KitchenFeed) unsubscribe(c *feedClient) {
 		delete(f.subs, c)
 		close(c.ch)
 	}
-}
-
-func (f *KitchenFeed) frameID(fr frame) string {
-	return f.boot + "-" + strconv.FormatUint(fr.seq, 10)
 }
