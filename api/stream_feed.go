@@ -20,6 +20,11 @@ const (
 	feedRing            = 1024 // frames kept for Last-Event-ID resumption
 	feedFlush           = 250 * time.Millisecond
 	feedMaxPending      = 512 // placements or completions held per flush; more are only counted
+	// feedShards is how many groups the clients are handed each flush in,
+	// spread evenly over the flush interval: a thousand watchers wake a
+	// hundred at a time, and the kitchen's own goroutines never queue
+	// behind all of them at once.
+	feedShards = 10
 )
 
 // KitchenFeedConfig configures a KitchenFeed.
@@ -67,10 +72,12 @@ type KitchenFeed struct {
 	cheeseDirty bool
 	deadTotal   int64
 
-	subMu sync.Mutex // guards seq, ring and subs
-	seq   uint64
-	ring  []frame
-	subs  map[*feedClient]struct{}
+	subMu   sync.Mutex // guards what follows
+	seq     uint64
+	ring    []frame
+	batch   []byte // the frames of the last flush, handed out shard by shard
+	subs    [feedShards]map[*feedClient]struct{}
+	nextSub int // shard of the next client
 }
 
 // frame is one event as sent: its id, event and data lines, encoded once.
@@ -80,7 +87,11 @@ type frame struct {
 }
 
 // feedClient receives batches: the frames of one flush, back to back.
-type feedClient struct{ ch chan []byte }
+type feedClient struct {
+	ch    chan []byte
+	shard int
+	after uint64 // the last frame it has been handed (or that came before it)
+}
 
 // named is a frame before it is numbered and encoded.
 type named struct {
@@ -122,7 +133,10 @@ func NewKitchenFeed(cfg KitchenFeedConfig) (*KitchenFeed, error) {
 		cfg.Interval = time.Second
 	}
 	f := &KitchenFeed{cfg: cfg, boot: strconv.FormatInt(time.Now().UnixNano(), 36),
-		subs: map[*feedClient]struct{}{}, done: make(chan struct{}), cheeseDirty: true}
+		done: make(chan struct{}), cheeseDirty: true}
+	for i := range f.subs {
+		f.subs[i] = map[*feedClient]struct{}{}
+	}
 	f.dropped = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "pizzeria_sse_clients_dropped_total",
 		Help: "Kitchen-stream clients dropped because they fell too far behind.",
@@ -145,9 +159,11 @@ func (f *KitchenFeed) Close() error {
 	<-f.done
 	f.subMu.Lock()
 	defer f.subMu.Unlock()
-	for c := range f.subs {
-		close(c.ch)
-		delete(f.subs, c)
+	for _, subs := range f.subs {
+		for c := range subs {
+			close(c.ch)
+			delete(subs, c)
+		}
 	}
 	return nil
 }
@@ -193,26 +209,30 @@ func (f *KitchenFeed) DeadLetter(topic, reason string) {
 
 func (f *KitchenFeed) run(ctx context.Context) {
 	defer close(f.done)
-	// One clock for every frame: all that is due at a tick goes out as one
-	// batch, so a client wakes and writes once per tick, not once per frame.
+	// One clock for every frame: all that is due at a flush goes out as
+	// one batch, so a client wakes and writes once per flush, not once per
+	// frame. The batch reaches one shard of the clients per tick.
 	period := min(feedFlush, f.cfg.Interval)
-	tick := time.NewTicker(period)
+	tick := time.NewTicker(period / feedShards)
 	defer tick.Stop()
 	nextRates := time.Now().Add(f.cfg.Interval)
 	var out []named
-	for {
+	for shard := 0; ; shard = (shard + 1) % feedShards {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
-			out = f.takeEvents(out[:0])
-			if !now.Add(period / 2).Before(nextRates) {
-				out = f.takeRates(ctx, out)
-				for !now.Add(period / 2).Before(nextRates) {
-					nextRates = nextRates.Add(f.cfg.Interval)
+			if shard == 0 {
+				out = f.takeEvents(out[:0])
+				if !now.Add(period / 2).Before(nextRates) {
+					out = f.takeRates(ctx, out)
+					for !now.Add(period / 2).Before(nextRates) {
+						nextRates = nextRates.Add(f.cfg.Interval)
+					}
 				}
+				f.publish(out)
 			}
-			f.publish(out)
+			f.deliver(shard)
 		}
 	}
 }
@@ -266,10 +286,10 @@ func (f *KitchenFeed) takeRates(ctx context.Context, out []named) []named {
 }
 
 // publish numbers and encodes frames once, keeps them in the ring and
-// hands every client the same batch of bytes.
+// makes them the batch deliver hands out.
 func (f *KitchenFeed) publish(frames []named) {
 	if len(frames) == 0 {
-		return
+		return // the last batch stays, and every client already has it
 	}
 	f.subMu.Lock()
 	defer f.subMu.Unlock()
@@ -288,12 +308,29 @@ func (f *KitchenFeed) publish(frames []named) {
 		f.ring = append(f.ring, fr)
 		batch = append(batch, fr.text...)
 	}
-	for c := range f.subs {
+	f.batch = batch
+}
+
+// deliver hands the last batch to the clients of one shard that do not
+// have its frames yet, by a send that never waits: the same bytes to
+// every client, which nobody writes to.
+func (f *KitchenFeed) deliver(shard int) {
+	f.subMu.Lock()
+	defer f.subMu.Unlock()
+	if len(f.batch) == 0 {
+		return
+	}
+	subs := f.subs[shard]
+	for c := range subs {
+		if c.after >= f.seq {
+			continue // subscribed since, or resumed past it
+		}
+		c.after = f.seq
 		select {
-		case c.ch <- batch: // shared: nobody writes to it
+		case c.ch <- f.batch:
 		default: // too far behind: drop it rather than wait
 			close(c.ch)
-			delete(f.subs, c)
+			delete(subs, c)
 			f.dropped.Inc()
 		}
 	}
@@ -305,8 +342,9 @@ func (f *KitchenFeed) publish(frames []named) {
 func (f *KitchenFeed) subscribe(lastID string) (c *feedClient, replay [][]byte, resumed bool) {
 	f.subMu.Lock()
 	defer f.subMu.Unlock()
-	c = &feedClient{ch: make(chan []byte, f.cfg.ClientBuffer)}
-	f.subs[c] = struct{}{}
+	c = &feedClient{ch: make(chan []byte, f.cfg.ClientBuffer), shard: f.nextSub, after: f.seq}
+	f.nextSub = (f.nextSub + 1) % feedShards
+	f.subs[c.shard][c] = struct{}{}
 	boot, seqText, ok := strings.Cut(lastID, "-")
 	seq, err := strconv.ParseUint(seqText, 10, 64)
 	if !ok || err != nil || boot != f.boot || seq > f.seq {
@@ -326,8 +364,8 @@ func (f *KitchenFeed) subscribe(lastID string) (c *feedClient, replay [][]byte, 
 func (f *KitchenFeed) unsubscribe(c *feedClient) {
 	f.subMu.Lock()
 	defer f.subMu.Unlock()
-	if _, ok := f.subs[c]; ok {
-		delete(f.subs, c)
+	if _, ok := f.subs[c.shard][c]; ok {
+		delete(f.subs[c.shard], c)
 		close(c.ch)
 	}
 }
