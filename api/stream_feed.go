@@ -25,6 +25,10 @@ const (
 	// hundred at a time, and the kitchen's own goroutines never queue
 	// behind all of them at once.
 	feedShards = 10
+	// feedWritesPerSecond bounds the writes a feed asks of its clients'
+	// sockets in all: with more clients than that at four flushes a
+	// second, flushes come less often, down to one per Interval.
+	feedWritesPerSecond = 1000
 )
 
 // KitchenFeedConfig configures a KitchenFeed.
@@ -45,8 +49,9 @@ type KitchenFeedConfig struct {
 // KitchenFeed turns the stream of applied events into the frames of
 // GET /kitchen/events: placements, completions and dead letters as they
 // happen (each frame a JSON array of those since the last one, flushed four
-// times a second), pizzas per stage per second, the cheese report when it
-// changes.
+// times a second, or less often with more than feedWritesPerSecond/4
+// clients, down to once a second), pizzas per stage per second, the cheese
+// report when it changes.
 //
 // Feeding it never blocks: Observe and DeadLetter only count and append
 // under a mutex that nothing else holds for longer, and a goroutine of its
@@ -212,7 +217,7 @@ func (f *KitchenFeed) run(ctx context.Context) {
 	// One clock for every frame: all that is due at a flush goes out as
 	// one batch, so a client wakes and writes once per flush, not once per
 	// frame. The batch reaches one shard of the clients per tick.
-	period := min(feedFlush, f.cfg.Interval)
+	period := f.flushPeriod()
 	tick := time.NewTicker(period / feedShards)
 	defer tick.Stop()
 	nextRates := time.Now().Add(f.cfg.Interval)
@@ -223,6 +228,10 @@ func (f *KitchenFeed) run(ctx context.Context) {
 			return
 		case now := <-tick.C:
 			if shard == 0 {
+				if p := f.flushPeriod(); p != period {
+					period = p
+					tick.Reset(period / feedShards)
+				}
 				out = f.takeEvents(out[:0])
 				if !now.Add(period / 2).Before(nextRates) {
 					out = f.takeRates(ctx, out)
@@ -235,6 +244,19 @@ func (f *KitchenFeed) run(ctx context.Context) {
 			f.deliver(shard)
 		}
 	}
+}
+
+// flushPeriod is feedFlush, or longer with so many clients that flushing
+// that often would take more than feedWritesPerSecond writes; never longer
+// than the rates interval.
+func (f *KitchenFeed) flushPeriod() time.Duration {
+	f.subMu.Lock()
+	n := 0
+	for _, subs := range f.subs {
+		n += len(subs)
+	}
+	f.subMu.Unlock()
+	return min(max(time.Duration(n)*time.Second/feedWritesPerSecond, feedFlush), f.cfg.Interval)
 }
 
 // takeEvents appends the placements, completions and dead letters pending

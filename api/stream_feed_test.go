@@ -75,6 +75,38 @@ func TestPulseBeatsForEveryWaiterAtOnce(t *testing.T) {
 	<-next
 }
 
+// TestFeedFlushesLessOftenWithManyClients: the writes a feed asks of its
+// clients stay within feedWritesPerSecond, and flushes are never further
+// apart than the rates interval.
+func TestFeedFlushesLessOftenWithManyClients(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		interval time.Duration
+		clients  int
+		want     time.Duration
+	}{
+		{"no client", time.Second, 0, feedFlush},
+		{"few clients", time.Second, feedWritesPerSecond / 8, feedFlush},
+		{"half the budget at one flush a second", time.Second, feedWritesPerSecond / 2, 500 * time.Millisecond},
+		{"more than the budget", time.Second, 2 * feedWritesPerSecond, time.Second},
+		{"a rates interval shorter than a flush", 100 * time.Millisecond, 0, 100 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			feed, err := NewKitchenFeed(KitchenFeedConfig{Interval: tc.interval})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer feed.Close()
+			for range tc.clients {
+				feed.subscribe("")
+			}
+			if got := feed.flushPeriod(); got != tc.want {
+				t.Fatalf("flush every %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 // BenchmarkKitchenFeedPublish hands one flush (a placed and a completed
 // frame of 30 orders each) to 1,000 clients: encoded once, then one
 // channel send per client.
