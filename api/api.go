@@ -167,6 +167,7 @@ type server struct {
 	held     prometheus.Gauge
 	jobs     jobs
 	streams  streamSlots
+	beats    *pulse // the heartbeat of every stream
 	sse      *sseMetrics
 }
 
@@ -194,6 +195,7 @@ func newEngine(cfg Config) (*gin.Engine, error) {
 	s := &server{cfg: cfg, log: cfg.Logger, metrics: m, token: digestToken(cfg.AdminToken),
 		inFlight: &clientGate{max: cfg.MaxInFlightPerClient}, holders: make(chan struct{}, cfg.MaxHolders)}
 	s.streams.max = int64(cfg.MaxStreams)
+	s.beats = &pulse{every: cfg.Heartbeat}
 	if s.sse, err = newSSEMetrics(cfg.Registry); err != nil {
 		return nil, err
 	}

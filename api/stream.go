@@ -1,10 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -87,6 +88,13 @@ func (s *server) startSSE(c *gin.Context) (*sse, bool) {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // ask nginx-style proxies not to buffer
+	if c.Request.ProtoMajor == 1 {
+		// The stream ends when the connection does, so it needs no chunked
+		// framing: without it, each flush is one write to the socket
+		// however many events it carries (net/http's chunk header sits in
+		// its 4 KiB buffer and splits a larger write in two).
+		h.Set("Transfer-Encoding", "identity")
+	}
 	c.Status(http.StatusOK)
 	st := &sse{w: c.Writer, rc: http.NewResponseController(c.Writer)}
 	if err := st.write(fmt.Sprintf("retry: %d\n\n", retryMillis)); err != nil {
@@ -102,25 +110,66 @@ func (s *server) doneSSE() {
 
 // event sends one event; data must be a single line (JSON is).
 func (st *sse) event(id, name string, data []byte) error {
-	var b strings.Builder
+	return st.send(encodeEvent(id, name, data))
+}
+
+// encodeEvent is one event as the stream carries it; data must be a
+// single line (JSON is).
+func encodeEvent(id, name string, data []byte) []byte {
+	b := make([]byte, 0, len(id)+len(name)+len(data)+20)
 	if id != "" {
-		b.WriteString("id: " + id + "\n")
+		b = append(append(append(b, "id: "...), id...), '\n')
 	}
-	b.WriteString("event: " + name + "\ndata: ")
-	b.Write(data)
-	b.WriteString("\n\n")
-	return st.write(b.String())
+	b = append(append(append(b, "event: "...), name...), "\ndata: "...)
+	return append(append(b, data...), "\n\n"...)
 }
 
 // heartbeat sends a comment line that clients ignore.
-func (st *sse) heartbeat() error { return st.write(": ping\n\n") }
+func (st *sse) heartbeat() error { return st.send([]byte(": ping\n\n")) }
 
-func (st *sse) write(s string) error {
+func (st *sse) write(s string) error { return st.send([]byte(s)) }
+
+// send writes parts and flushes once: one write to the socket however
+// many events they hold. parts must not be empty.
+func (st *sse) send(parts ...[]byte) error {
 	// Not every writer supports deadlines (recorders in tests do not);
 	// those that do get one per write.
 	_ = st.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-	if _, err := st.w.WriteString(s); err != nil {
+	b := parts[0]
+	if len(parts) > 1 {
+		// One write: bytes handed over in pieces are copied into the
+		// server's buffers and flushed each time those fill.
+		b = bytes.Join(parts, nil)
+	}
+	if _, err := st.w.Write(b); err != nil {
 		return err
 	}
 	return st.rc.Flush()
+}
+
+// pulse is the heartbeat clock every stream of a server shares: a channel
+// closed at each beat. One timer runs, and only while some stream waits
+// on it; a stream costs no timer of its own. Safe for concurrent use.
+type pulse struct {
+	every time.Duration
+	mu    sync.Mutex
+	ch    chan struct{} // closed at the next beat; nil when nobody waits
+}
+
+// next returns a channel closed at the next beat, at most every from now.
+func (p *pulse) next() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ch == nil {
+		p.ch = make(chan struct{})
+		time.AfterFunc(p.every, p.beat)
+	}
+	return p.ch
+}
+
+func (p *pulse) beat() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	close(p.ch)
+	p.ch = nil
 }

@@ -16,10 +16,19 @@ import (
 
 // Defaults of a KitchenFeed.
 const (
-	DefaultClientBuffer = 256  // frames a client may fall behind before it is dropped
+	DefaultClientBuffer = 256  // flushes a client may fall behind before it is dropped
 	feedRing            = 1024 // frames kept for Last-Event-ID resumption
 	feedFlush           = 250 * time.Millisecond
 	feedMaxPending      = 512 // placements or completions held per flush; more are only counted
+	// feedShards is how many groups the clients are handed each flush in,
+	// spread evenly over the flush interval: a thousand watchers wake a
+	// hundred at a time, and the kitchen's own goroutines never queue
+	// behind all of them at once.
+	feedShards = 10
+	// feedWritesPerSecond bounds the writes a feed asks of its clients'
+	// sockets in all: with more clients than that at four flushes a
+	// second, flushes come less often, down to one per Interval.
+	feedWritesPerSecond = 1000
 )
 
 // KitchenFeedConfig configures a KitchenFeed.
@@ -40,13 +49,18 @@ type KitchenFeedConfig struct {
 // KitchenFeed turns the stream of applied events into the frames of
 // GET /kitchen/events: placements, completions and dead letters as they
 // happen (each frame a JSON array of those since the last one, flushed four
-// times a second), pizzas per stage per second, the cheese report when it
-// changes.
+// times a second, or less often with more than feedWritesPerSecond/4
+// clients, down to once a second), pizzas per stage per second, the cheese
+// report when it changes.
 //
 // Feeding it never blocks: Observe and DeadLetter only count and append
-// under a mutex, a goroutine of its own publishes, and publishing never
-// waits for a client: one whose buffer is full is dropped (its stream
-// ends, and it may reconnect with Last-Event-ID).
+// under a mutex that nothing else holds for longer, and a goroutine of its
+// own publishes. Publishing costs the same however many clients watch: the
+// frames of one flush are encoded once, into the bytes every client is sent,
+// and each client is handed that one batch by a send that never waits. A
+// client whose buffer is full is dropped (its stream ends, and it may
+// reconnect with Last-Event-ID). Clients write to their sockets in their
+// own goroutines, with no lock held.
 type KitchenFeed struct {
 	cfg     KitchenFeedConfig
 	boot    string // tells frames of this process from those of an earlier one
@@ -63,19 +77,32 @@ type KitchenFeed struct {
 	cheeseDirty bool
 	deadTotal   int64
 
-	subMu sync.Mutex // guards seq, ring and subs
-	seq   uint64
-	ring  []frame
-	subs  map[*feedClient]struct{}
+	subMu   sync.Mutex // guards what follows
+	seq     uint64
+	ring    []frame
+	batch   []byte // the frames of the last flush, handed out shard by shard
+	subs    [feedShards]map[*feedClient]struct{}
+	nextSub int // shard of the next client
 }
 
+// frame is one event as sent: its id, event and data lines, encoded once.
 type frame struct {
 	seq  uint64
-	name string
-	data []byte
+	text []byte
 }
 
-type feedClient struct{ ch chan frame }
+// feedClient receives batches: the frames of one flush, back to back.
+type feedClient struct {
+	ch    chan []byte
+	shard int
+	after uint64 // the last frame it has been handed (or that came before it)
+}
+
+// named is a frame before it is numbered and encoded.
+type named struct {
+	name string
+	v    any
+}
 
 type placedFrame struct {
 	OrderID  string    `json:"order_id"`
@@ -111,7 +138,10 @@ func NewKitchenFeed(cfg KitchenFeedConfig) (*KitchenFeed, error) {
 		cfg.Interval = time.Second
 	}
 	f := &KitchenFeed{cfg: cfg, boot: strconv.FormatInt(time.Now().UnixNano(), 36),
-		subs: map[*feedClient]struct{}{}, done: make(chan struct{}), cheeseDirty: true}
+		done: make(chan struct{}), cheeseDirty: true}
+	for i := range f.subs {
+		f.subs[i] = map[*feedClient]struct{}{}
+	}
 	f.dropped = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "pizzeria_sse_clients_dropped_total",
 		Help: "Kitchen-stream clients dropped because they fell too far behind.",
@@ -134,9 +164,11 @@ func (f *KitchenFeed) Close() error {
 	<-f.done
 	f.subMu.Lock()
 	defer f.subMu.Unlock()
-	for c := range f.subs {
-		close(c.ch)
-		delete(f.subs, c)
+	for _, subs := range f.subs {
+		for c := range subs {
+			close(c.ch)
+			delete(subs, c)
+		}
 	}
 	return nil
 }
@@ -182,42 +214,75 @@ func (f *KitchenFeed) DeadLetter(topic, reason string) {
 
 func (f *KitchenFeed) run(ctx context.Context) {
 	defer close(f.done)
-	flush := time.NewTicker(feedFlush)
-	defer flush.Stop()
-	rates := time.NewTicker(f.cfg.Interval)
-	defer rates.Stop()
-	for {
+	// One clock for every frame: all that is due at a flush goes out as
+	// one batch, so a client wakes and writes once per flush, not once per
+	// frame. The batch reaches one shard of the clients per tick.
+	period := f.flushPeriod()
+	tick := time.NewTicker(period / feedShards)
+	defer tick.Stop()
+	nextRates := time.Now().Add(f.cfg.Interval)
+	var out []named
+	for shard := 0; ; shard = (shard + 1) % feedShards {
 		select {
 		case <-ctx.Done():
 			return
-		case <-flush.C:
-			f.flushEvents()
-		case <-rates.C:
-			f.flushEvents()
-			f.flushRates(ctx)
+		case now := <-tick.C:
+			if shard == 0 {
+				if p := f.flushPeriod(); p != period {
+					period = p
+					tick.Reset(period / feedShards)
+				}
+				out = f.takeEvents(out[:0])
+				if !now.Add(period / 2).Before(nextRates) {
+					out = f.takeRates(ctx, out)
+					for !now.Add(period / 2).Before(nextRates) {
+						nextRates = nextRates.Add(f.cfg.Interval)
+					}
+				}
+				f.publish(out)
+			}
+			f.deliver(shard)
 		}
 	}
 }
 
-func (f *KitchenFeed) flushEvents() {
+// flushPeriod is feedFlush, or longer with so many clients that flushing
+// that often would take more than feedWritesPerSecond writes; never longer
+// than the rates interval.
+func (f *KitchenFeed) flushPeriod() time.Duration {
+	f.subMu.Lock()
+	n := 0
+	for _, subs := range f.subs {
+		n += len(subs)
+	}
+	f.subMu.Unlock()
+	return min(max(time.Duration(n)*time.Second/feedWritesPerSecond, feedFlush), f.cfg.Interval)
+}
+
+// takeEvents appends the placements, completions and dead letters pending
+// since the last flush to out.
+func (f *KitchenFeed) takeEvents(out []named) []named {
 	f.mu.Lock()
 	placed, completed, letters := f.placed, f.completed, f.letters
 	f.placed, f.completed, f.letters = nil, nil, nil
 	f.mu.Unlock()
-	// One frame per kind and flush, however busy the kitchen: a client's
-	// buffer counts frames, and bursts must not fill it.
+	// One frame per kind and flush, however busy the kitchen: a burst must
+	// not make frames many or large (feedMaxPending bounds each).
 	if len(placed) > 0 {
-		f.publish("placed", placed)
+		out = append(out, named{"placed", placed})
 	}
 	if len(completed) > 0 {
-		f.publish("completed", completed)
+		out = append(out, named{"completed", completed})
 	}
 	if len(letters) > 0 {
-		f.publish("dead_letter", letters)
+		out = append(out, named{"dead_letter", letters})
 	}
+	return out
 }
 
-func (f *KitchenFeed) flushRates(ctx context.Context) {
+// takeRates appends the rates of the interval, and the cheese report if it
+// may have changed, to out.
+func (f *KitchenFeed) takeRates(ctx context.Context, out []named) []named {
 	f.mu.Lock()
 	stages, dirty, dead, skipped := f.stages, f.cheeseDirty, f.deadTotal, f.overflow
 	f.stages, f.cheeseDirty, f.overflow = [len(f.stages)]int{}, false, 0
@@ -233,35 +298,61 @@ func (f *KitchenFeed) flushRates(ctx context.Context) {
 		}
 		cancel()
 	}
-	f.publish("rates", r)
+	out = append(out, named{"rates", r})
 	if dirty && f.cfg.CheeseReport != nil {
 		if rep, err := f.cfg.CheeseReport.Handle(ctx); err == nil {
-			f.publish("cheese", toCheeseReportJSON(rep))
+			out = append(out, named{"cheese", toCheeseReportJSON(rep)})
 		}
 	}
+	return out
 }
 
-// publish appends a frame to the ring and offers it to every client.
-func (f *KitchenFeed) publish(name string, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return // only plain structs are published
+// publish numbers and encodes frames once, keeps them in the ring and
+// makes them the batch deliver hands out.
+func (f *KitchenFeed) publish(frames []named) {
+	if len(frames) == 0 {
+		return // the last batch stays, and every client already has it
 	}
 	f.subMu.Lock()
 	defer f.subMu.Unlock()
-	f.seq++
-	fr := frame{seq: f.seq, name: name, data: data}
-	if len(f.ring) == feedRing {
-		copy(f.ring, f.ring[1:])
-		f.ring = f.ring[:feedRing-1]
+	var batch []byte
+	for _, n := range frames {
+		data, err := json.Marshal(n.v)
+		if err != nil {
+			continue // only plain structs are published
+		}
+		f.seq++
+		fr := frame{seq: f.seq, text: encodeEvent(f.boot+"-"+strconv.FormatUint(f.seq, 10), n.name, data)}
+		if len(f.ring) == feedRing {
+			copy(f.ring, f.ring[1:])
+			f.ring = f.ring[:feedRing-1]
+		}
+		f.ring = append(f.ring, fr)
+		batch = append(batch, fr.text...)
 	}
-	f.ring = append(f.ring, fr)
-	for c := range f.subs {
+	f.batch = batch
+}
+
+// deliver hands the last batch to the clients of one shard that do not
+// have its frames yet, by a send that never waits: the same bytes to
+// every client, which nobody writes to.
+func (f *KitchenFeed) deliver(shard int) {
+	f.subMu.Lock()
+	defer f.subMu.Unlock()
+	if len(f.batch) == 0 {
+		return
+	}
+	subs := f.subs[shard]
+	for c := range subs {
+		if c.after >= f.seq {
+			continue // subscribed since, or resumed past it
+		}
+		c.after = f.seq
 		select {
-		case c.ch <- fr:
+		case c.ch <- f.batch:
 		default: // too far behind: drop it rather than wait
 			close(c.ch)
-			delete(f.subs, c)
+			delete(subs, c)
 			f.dropped.Inc()
 		}
 	}
@@ -270,11 +361,12 @@ func (f *KitchenFeed) publish(name string, v any) {
 // subscribe registers a client. If lastID names a frame of this process
 // still in the ring, the frames after it are returned to be sent first and
 // resumed is true; otherwise the client starts from now.
-func (f *KitchenFeed) subscribe(lastID string) (c *feedClient, replay []frame, resumed bool) {
+func (f *KitchenFeed) subscribe(lastID string) (c *feedClient, replay [][]byte, resumed bool) {
 	f.subMu.Lock()
 	defer f.subMu.Unlock()
-	c = &feedClient{ch: make(chan frame, f.cfg.ClientBuffer)}
-	f.subs[c] = struct{}{}
+	c = &feedClient{ch: make(chan []byte, f.cfg.ClientBuffer), shard: f.nextSub, after: f.seq}
+	f.nextSub = (f.nextSub + 1) % feedShards
+	f.subs[c.shard][c] = struct{}{}
 	boot, seqText, ok := strings.Cut(lastID, "-")
 	seq, err := strconv.ParseUint(seqText, 10, 64)
 	if !ok || err != nil || boot != f.boot || seq > f.seq {
@@ -285,7 +377,7 @@ func (f *KitchenFeed) subscribe(lastID string) (c *feedClient, replay []frame, r
 	}
 	for _, fr := range f.ring {
 		if fr.seq > seq {
-			replay = append(replay, fr)
+			replay = append(replay, fr.text)
 		}
 	}
 	return c, replay, true
@@ -294,12 +386,8 @@ func (f *KitchenFeed) subscribe(lastID string) (c *feedClient, replay []frame, r
 func (f *KitchenFeed) unsubscribe(c *feedClient) {
 	f.subMu.Lock()
 	defer f.subMu.Unlock()
-	if _, ok := f.subs[c]; ok {
-		delete(f.subs, c)
+	if _, ok := f.subs[c.shard][c]; ok {
+		delete(f.subs[c.shard], c)
 		close(c.ch)
 	}
-}
-
-func (f *KitchenFeed) frameID(fr frame) string {
-	return f.boot + "-" + strconv.FormatUint(fr.seq, 10)
 }

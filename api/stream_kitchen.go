@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -24,36 +23,48 @@ func (s *server) kitchenEvents(c *gin.Context) {
 	client, replay, resumed := feed.subscribe(c.GetHeader("Last-Event-ID"))
 	defer feed.unsubscribe(client)
 	ctx := c.Request.Context()
+	var first [][]byte
 	if !resumed && s.cfg.Queries != nil {
 		if rep, err := s.cfg.Queries.CheeseReport.Handle(ctx); err == nil {
 			data, _ := json.Marshal(toCheeseReportJSON(rep)) // plain struct
-			if st.event("", "cheese", data) != nil {
-				return
-			}
+			first = append(first, encodeEvent("", "cheese", data))
 		}
 	}
-	for _, fr := range replay {
-		if st.event(feed.frameID(fr), fr.name, fr.data) != nil {
-			return
-		}
+	if len(first)+len(replay) > 0 && st.send(append(first, replay...)...) != nil {
+		return
 	}
-	beat := time.NewTicker(s.cfg.Heartbeat)
-	defer beat.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-beat.C:
+		case <-s.beats.next():
 			if st.heartbeat() != nil {
 				return
 			}
-		case fr, ok := <-client.ch:
+		case batch, ok := <-client.ch:
 			if !ok {
 				return // dropped for falling behind, or the feed closed
 			}
-			if st.event(feed.frameID(fr), fr.name, fr.data) != nil {
+			if st.send(drain(batch, client.ch)...) != nil {
 				return
 			}
+		}
+	}
+}
+
+// drain is batch and every batch already waiting behind it: a client that
+// fell behind catches up in one write.
+func drain(batch []byte, ch <-chan []byte) [][]byte {
+	out := [][]byte{batch}
+	for {
+		select {
+		case b, ok := <-ch:
+			if !ok {
+				return out // the stream ends at the next receive
+			}
+			out = append(out, b)
+		default:
+			return out
 		}
 	}
 }

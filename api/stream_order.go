@@ -51,8 +51,6 @@ func (s *server) orderEvents(c *gin.Context) {
 		return
 	}
 	last := c.GetHeader("Last-Event-ID")
-	beat := time.NewTicker(s.cfg.Heartbeat)
-	defer beat.Stop()
 	for {
 		if v := progress(o); v != last {
 			last = v
@@ -67,7 +65,7 @@ func (s *server) orderEvents(c *gin.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-beat.C:
+		case <-s.beats.next():
 			if st.heartbeat() != nil {
 				return
 			}

@@ -7,6 +7,7 @@
 //	go run ./bench                          # embedded rows; Kafka rows too when a broker is up
 //	go run ./bench --ab /tmp/pizzeria-base  # the same rows, old and new binary alternately
 //	go run ./bench --only sse               # 1000 × 10 with and without open kitchen streams
+//	go run ./bench --only sse --ab /tmp/pizzeria-base  # the same, old and new binary alternately
 //	go run ./bench --soak 10m               # one long open-loop run: memory, disk, restart
 //
 // The machines this runs on are shared and noisy: compare only figures from
@@ -141,7 +142,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		table = render(rows, o.ab != "")
 	}
 	if o.sseClients > 0 && (o.only == "" || o.only == "sse" || o.only == "embedded") {
-		sse, err := sseRows(o, binaries[len(binaries)-1], out)
+		sse, err := sseRows(o, binaries, out)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -17,53 +18,76 @@ var sseShape = shape{1000, 10}
 
 // sseRows runs the embedded kitchen closed-loop at 1000 × 10 with no
 // stream open and with o.sseClients kitchen streams open, alternately, and
-// renders both rows and the drop between them. A binary without the
-// stream route gives a sentence saying so, not a failed bench.
-func sseRows(o options, binary string, out io.Writer) (string, error) {
+// renders both rows and the drop between them. Given two binaries (base
+// first, as --ab gives them) it measures each the same way, the binaries
+// alternating within every run, and renders a pair of rows and a drop per
+// binary. A binary without the stream route gives a sentence saying so,
+// not a failed bench.
+func sseRows(o options, binaries []string, out io.Writer) (string, error) {
 	n := o.sseClients
 	if err := fdRoom(n); err != nil {
 		return "", err
 	}
 	emb := deployment{name: "embedded"}
-	without := &row{binary: binary, dep: emb, shape: sseShape, mode: "closed, 0 streams"}
-	with := &row{binary: binary, dep: emb, shape: sseShape, mode: fmt.Sprintf("closed, %d streams", n)}
-	var dropped, frames int64
+	type pair struct {
+		without, with   *row
+		dropped, frames int64
+	}
+	pairs := make([]*pair, len(binaries))
+	for i, bin := range binaries {
+		pairs[i] = &pair{
+			without: &row{binary: bin, dep: emb, shape: sseShape, mode: "closed, 0 streams"},
+			with:    &row{binary: bin, dep: emb, shape: sseShape, mode: fmt.Sprintf("closed, %d streams", n)},
+		}
+	}
 	for r := 1; r <= o.runs; r++ {
-		for _, rw := range []*row{with, without} { // with first: a missing route shows at once
-			streams := 0
-			if rw == with {
-				streams = n
+		for _, p := range pairs {
+			for _, rw := range []*row{p.with, p.without} { // with first: a missing route shows at once
+				streams := 0
+				if rw == p.with {
+					streams = n
+				}
+				smp, st, err := sseOnce(rw.binary, o, r, streams)
+				if errors.Is(err, errNoKitchenStream) {
+					msg := fmt.Sprintf("SSE row not measured: %v.\n", err)
+					fmt.Fprint(out, msg)
+					return msg, nil
+				}
+				if err != nil {
+					return "", fmt.Errorf("embedded %s with %d streams, run %d (%s): %w", sseShape, streams, r, rw.binary, err)
+				}
+				rw.runs = append(rw.runs, smp)
+				if st != nil {
+					p.dropped += st.dropped.Load()
+					p.frames += st.frames.Load()
+				}
+				fmt.Fprintf(out, "%-18s %-10s run %d %-14s %-22s %8.0f pizzas/s\n", emb.name, sseShape, r, filepath.Base(rw.binary), rw.mode, pizzasPerSec(sseShape, smp))
 			}
-			smp, st, err := sseOnce(binary, o, r, streams)
-			if errors.Is(err, errNoKitchenStream) {
-				msg := fmt.Sprintf("SSE row not measured: %v.\n", err)
-				fmt.Fprint(out, msg)
-				return msg, nil
-			}
-			if err != nil {
-				return "", fmt.Errorf("embedded %s with %d streams, run %d: %w", sseShape, streams, r, err)
-			}
-			rw.runs = append(rw.runs, smp)
-			if st != nil {
-				dropped += st.dropped.Load()
-				frames += st.frames.Load()
-			}
-			fmt.Fprintf(out, "%-18s %-10s run %d %-28s %8.0f pizzas/s\n", emb.name, sseShape, r, rw.mode, pizzasPerSec(sseShape, smp))
 		}
 	}
 	rate := func(rw *row) float64 {
 		return median(rw.runs, func(x sample) float64 { return pizzasPerSec(sseShape, x) })
 	}
-	drop := 1 - rate(with)/rate(without)
+	var rows []*row
+	for _, p := range pairs {
+		rows = append(rows, p.without, p.with)
+	}
 	var b strings.Builder
-	b.WriteString(render([]*row{without, with}, false))
+	b.WriteString(render(rows, false))
 	b.WriteString("\n")
-	check(&b, fmt.Sprintf("pizzas/s with %d open kitchen streams: %.0f against %.0f without, a drop of %.1f%%", n, rate(with), rate(without), drop*100),
-		fmt.Sprintf("≤ %.0f%%", sseMaxDrop*100), drop <= sseMaxDrop)
-	fmt.Fprintf(&b, "- the driver (%d order clients and the stream readers, on the same cores) used %.0f%% CPU with the streams, %.0f%% without\n",
-		o.clients, median(with.runs, func(x sample) float64 { return x.driverCPUPct }), median(without.runs, func(x sample) float64 { return x.driverCPUPct }))
-	fmt.Fprintf(&b, "- the streams received %d events in all (%.0f per stream per run); the server ended %d of them early\n",
-		frames, float64(frames)/float64(n*o.runs), dropped)
+	for _, p := range pairs {
+		name := ""
+		if len(pairs) > 1 {
+			name = filepath.Base(p.with.binary) + ": "
+		}
+		drop := 1 - rate(p.with)/rate(p.without)
+		check(&b, fmt.Sprintf("%spizzas/s with %d open kitchen streams: %.0f against %.0f without, a drop of %.1f%%", name, n, rate(p.with), rate(p.without), drop*100),
+			fmt.Sprintf("≤ %.0f%%", sseMaxDrop*100), drop <= sseMaxDrop)
+		fmt.Fprintf(&b, "- %sthe driver (%d order clients and the stream readers, on the same cores) used %.0f%% CPU with the streams, %.0f%% without\n", name,
+			o.clients, median(p.with.runs, func(x sample) float64 { return x.driverCPUPct }), median(p.without.runs, func(x sample) float64 { return x.driverCPUPct }))
+		fmt.Fprintf(&b, "- %sthe streams received %d events in all (%.0f per stream per run); the server ended %d of them early\n", name,
+			p.frames, float64(p.frames)/float64(n*o.runs), p.dropped)
+	}
 	return b.String(), nil
 }
 
