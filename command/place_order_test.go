@@ -14,6 +14,19 @@ import (
 	"github.com/pizzeria/pizzeria/internal/testkit"
 )
 
+// openLogAndKeys opens a real embedded log and a real key store, both
+// closed when the test ends.
+func openLogAndKeys(t *testing.T) (*boltlog.Log, *boltstore.Keys) {
+	t.Helper()
+	l := testkit.OpenLog(t, boltlog.Config{})
+	keys, err := boltstore.OpenKeys(filepath.Join(t.TempDir(), "idempotency.db"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { keys.Close() })
+	return l, keys
+}
+
 // diesBeforeMarking is a key store whose process "dies" between the append
 // and the record that the append happened: the mark never lands.
 type diesBeforeMarking struct{ KeyStore }
@@ -22,12 +35,7 @@ func (diesBeforeMarking) Replace(string, []byte) error { return errors.New("proc
 
 func TestAKeyOutlivesACrashBetweenAppendAndRecord(t *testing.T) {
 	ctx := context.Background()
-	l := testkit.OpenLog(t, boltlog.Config{})
-	keys, err := boltstore.OpenKeys(filepath.Join(t.TempDir(), "idempotency.db"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer keys.Close()
+	l, keys := openLogAndKeys(t)
 	cmd := PlaceOrder{Count: 3, IdempotencyKey: "crash-me"}
 
 	first, err := NewPlaceOrderHandler(l.Publisher(), codec, 0).RememberKeys(diesBeforeMarking{keys}).Handle(ctx, cmd)
@@ -77,12 +85,7 @@ func sameMetadata(a, b map[string]string) bool {
 
 func TestAFailedAppendLeavesTheKeyRetriable(t *testing.T) {
 	ctx := context.Background()
-	l := testkit.OpenLog(t, boltlog.Config{})
-	keys, err := boltstore.OpenKeys(filepath.Join(t.TempDir(), "idempotency.db"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer keys.Close()
+	l, keys := openLogAndKeys(t)
 	down := testkit.OpenLog(t, boltlog.Config{})
 	down.Close()
 	cmd := PlaceOrder{Count: 2, IdempotencyKey: "log-was-down"}
@@ -119,12 +122,7 @@ func (k *countingKeys) Replace(key string, rec []byte) error {
 
 func TestAKeyedOrderWaitsForOneKeyCommit(t *testing.T) {
 	ctx := context.Background()
-	l := testkit.OpenLog(t, boltlog.Config{})
-	keys, err := boltstore.OpenKeys(filepath.Join(t.TempDir(), "idempotency.db"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer keys.Close()
+	l, keys := openLogAndKeys(t)
 	ck := &countingKeys{KeyStore: keys, release: make(chan struct{})}
 	h := NewPlaceOrderHandler(l.Publisher(), codec, 0).RememberKeys(ck)
 	cmd := PlaceOrder{Count: 2, IdempotencyKey: "one-commit"}
