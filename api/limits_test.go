@@ -49,6 +49,9 @@ func TestOneClientCannotHoldMoreThanItsShareOfRequests(t *testing.T) {
 	const greedy, other = "192.0.2.1:1000", "192.0.2.2:1000"
 	holdRequest(t, h, greedy)
 	holdRequest(t, h, greedy)
+	// Both held before probing: a probe in flight while a hold arrives
+	// would be its client's second request and refuse the hold instead.
+	eventually(t, "both requests of one client are held", func() bool { return h.gauge("pizzeria_http_held_requests") == 2 })
 	var rec *httptest.ResponseRecorder
 	eventually(t, "the third request of one client is refused", func() bool {
 		rec = requestFrom(h, greedy, "/healthz")

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
@@ -34,7 +36,9 @@ type kitchen struct {
 	codec  *events.Codec
 	prefix string // of topics and consumer groups
 	// consumed lists, per consumer group, the topics this process reads;
-	// readiness checks their lag.
+	// readiness and the lag metrics read it (Consumed) while handlers are
+	// still being added.
+	mu       sync.Mutex
 	consumed map[string][]string
 }
 
@@ -79,7 +83,9 @@ func (k *kitchen) add(group, topic, out string, handle pipeline.BatchFunc) error
 		name += "." + topic
 	}
 	k.runner.Add(pipeline.Handler{Name: name, Group: group, Topic: topic, Subscriber: sub, Handle: handle, OutTopic: out})
+	k.mu.Lock()
 	k.consumed[group] = append(k.consumed[group], topic)
+	k.mu.Unlock()
 	return nil
 }
 
@@ -108,4 +114,15 @@ func (k *kitchen) addViews(store *projections.Store, nodeID string) error {
 		}
 	}
 	return nil
+}
+
+// Consumed is a copy of the topics this process reads, per consumer group.
+func (k *kitchen) Consumed() map[string][]string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make(map[string][]string, len(k.consumed))
+	for g, topics := range k.consumed {
+		out[g] = slices.Clone(topics)
+	}
+	return out
 }

@@ -45,7 +45,7 @@ func newObservability(ctx context.Context, cfg *config, logger *slog.Logger, reg
 			if p.kitchen == nil {
 				return nil, nil
 			}
-			return partitionLags(ctx, t(), p.kitchen.consumed)
+			return partitionLags(ctx, t(), p.kitchen.Consumed())
 		},
 		PlacedAt: func(ctx context.Context, id string) (time.Time, error) {
 			if p.store == nil {
@@ -133,7 +133,7 @@ func partitionLags(ctx context.Context, t transport, consumed map[string][]strin
 func totalLag(t transport, k *kitchen) func(context.Context) (int64, error) {
 	return func(ctx context.Context) (int64, error) {
 		var n int64
-		for g, topics := range k.consumed {
+		for g, topics := range k.Consumed() {
 			l, err := t.Lag(ctx, g, topics)
 			if err != nil {
 				return 0, err

@@ -267,7 +267,7 @@ func readiness(t transport, p *process, maxLag int64, writes *faults.Gate) func(
 		if err := t.Ping(ctx); err != nil {
 			return fmt.Errorf("event log unreachable: %v", err)
 		}
-		for group, topics := range k.consumed {
+		for group, topics := range k.Consumed() {
 			lag, err := t.Lag(ctx, group, topics)
 			if err != nil {
 				return fmt.Errorf("cannot read consumer lag of %s: %v", group, err)
