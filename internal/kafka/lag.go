@@ -9,7 +9,9 @@ import (
 )
 
 // PartitionLag is, per topic and partition, how many messages group has
-// yet to process.
+// yet to process: high-water mark minus committed offset. A partition
+// without a committed offset counts from its oldest record, because that is
+// where a new group starts.
 func PartitionLag(ctx context.Context, cfg Config, group string, topics []string) (map[string]map[int32]int64, error) {
 	client, release, err := connect(ctx, cfg)
 	if err != nil {
@@ -34,6 +36,7 @@ func PartitionLag(ctx context.Context, cfg Config, group string, topics []string
 	}
 	committed, err := admin.ListConsumerGroupOffsets(group, asked)
 	if errors.Is(err, sarama.ErrGroupIDNotFound) {
+		// Some brokers answer so for a group that never committed.
 		committed, err = &sarama.OffsetFetchResponse{}, nil
 	}
 	if err != nil {

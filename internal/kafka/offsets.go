@@ -2,7 +2,6 @@ package kafka
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/IBM/sarama"
@@ -61,43 +60,14 @@ func Count(ctx context.Context, cfg Config, topic string) (int64, error) {
 // partition without a committed offset counts from its oldest record, because
 // that is where a new group starts.
 func Lag(ctx context.Context, cfg Config, group string, topics []string) (int64, error) {
-	client, release, err := connect(ctx, cfg)
+	per, err := PartitionLag(ctx, cfg, group, topics)
 	if err != nil {
 		return 0, err
 	}
-	defer release()
-	all := make(map[string][]span, len(topics))
-	asked := make(map[string][]int32, len(topics))
-	for _, topic := range topics {
-		ss, err := spans(ctx, client, topic)
-		if err != nil {
-			return 0, err
-		}
-		all[topic] = ss
-		for _, s := range ss {
-			asked[topic] = append(asked[topic], s.partition)
-		}
-	}
-	admin, err := sarama.NewClusterAdminFromClient(client)
-	if err != nil {
-		return 0, fmt.Errorf("kafka: cluster admin: %w", err)
-	}
-	committed, err := admin.ListConsumerGroupOffsets(group, asked)
-	if errors.Is(err, sarama.ErrGroupIDNotFound) {
-		// Some brokers answer so for a group that never committed.
-		committed, err = &sarama.OffsetFetchResponse{}, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("kafka: committed offsets of group %s: %w", group, ctxErr(ctx, err))
-	}
 	var lag int64
-	for topic, ss := range all {
-		for _, s := range ss {
-			from := s.oldest
-			if b := committed.GetBlock(topic, s.partition); b != nil && b.Offset >= 0 {
-				from = max(b.Offset, s.oldest)
-			}
-			lag += max(s.next-from, 0)
+	for _, parts := range per {
+		for _, n := range parts {
+			lag += n
 		}
 	}
 	return lag, nil
