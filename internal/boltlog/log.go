@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/pizzeria/pizzeria/internal/pagecache"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -31,7 +32,6 @@ type Log struct {
 
 	closeOnce sync.Once
 	closeErr  error
-	trimmed   chan struct{} // closed when trimLoop returns
 }
 
 // Stats are cumulative counters of the writer since Open.
@@ -73,8 +73,7 @@ func Open(cfg Config) (*Log, error) {
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.writer = newWriter(db, l.hub, l.counts, &l.cfg)
 	go l.writer.run()
-	l.trimmed = make(chan struct{})
-	go l.trimLoop()
+	pagecache.Release(db)
 	return l, nil
 }
 
@@ -87,7 +86,6 @@ func (l *Log) Close() error {
 		l.closed = true
 		l.mu.Unlock()
 		l.cancel()
-		<-l.trimmed
 		l.active.Wait()
 		close(l.writer.stop)
 		<-l.writer.stopped
