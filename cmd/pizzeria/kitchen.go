@@ -70,19 +70,15 @@ func isPoison(err error) bool {
 	return errors.Is(err, events.ErrInvalidEvent) || errors.As(err, &panicked)
 }
 
-// add runs handle on topic under the consumer group group; the handler
-// is named after the group, and the topic if the group reads many.
-func (k *kitchen) add(group, topic, out string, handle pipeline.BatchFunc) error {
+// add runs handle on topic under the consumer group group, as the
+// handler name (both without the topic prefix).
+func (k *kitchen) add(group, name, topic, out string, handle pipeline.BatchFunc) error {
 	group = k.prefix + group
 	sub, err := k.t.Subscriber(group)
 	if err != nil {
 		return err
 	}
-	name := group
-	if out == "" {
-		name += "." + topic
-	}
-	k.runner.Add(pipeline.Handler{Name: name, Group: group, Topic: topic, Subscriber: sub, Handle: handle, OutTopic: out})
+	k.runner.Add(pipeline.Handler{Name: k.prefix + name, Group: group, Topic: topic, Subscriber: sub, Handle: handle, OutTopic: out})
 	k.mu.Lock()
 	k.consumed[group] = append(k.consumed[group], topic)
 	k.mu.Unlock()
@@ -90,7 +86,7 @@ func (k *kitchen) add(group, topic, out string, handle pipeline.BatchFunc) error
 }
 
 func (k *kitchen) addReactor(group string, h *kit.Handler) error {
-	return k.add(group, h.InputTopic(), h.OutputTopic(), h.HandleBatch)
+	return k.add(group, group, h.InputTopic(), h.OutputTopic(), h.HandleBatch)
 }
 
 func (k *kitchen) addOrderManager(ledger kit.CompletionLedger) error {
@@ -109,7 +105,9 @@ func (k *kitchen) addStage(s events.Stage) error {
 func (k *kitchen) addViews(store *projections.Store, nodeID string) error {
 	p := projections.NewProjector(store, k.codec)
 	for _, topic := range k.codec.Topics().Events() {
-		if err := k.add(groupViews+nodeID, topic, "", p.HandleBatch(topic)); err != nil {
+		// One group reads every topic: each topic's handler is named apart.
+		group := groupViews + nodeID
+		if err := k.add(group, group+"."+topic, topic, "", p.HandleBatch(topic)); err != nil {
 			return err
 		}
 	}
