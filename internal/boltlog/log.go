@@ -106,6 +106,14 @@ func (l *Log) enter() error {
 	return nil
 }
 
+// enterTopic is enter for a call about topic, whose name it checks first.
+func (l *Log) enterTopic(topic string) error {
+	if !validName(topic) {
+		return ErrInvalidTopic
+	}
+	return l.enter()
+}
+
 // Stats returns the writer's counters.
 func (l *Log) Stats() Stats {
 	return Stats{

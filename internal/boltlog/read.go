@@ -130,10 +130,7 @@ func readBatches(b *bolt.Bucket, from uint64, limit int, fn func(offset uint64, 
 // deliveries, and ctx as their context; acking them has no effect. fn runs
 // outside any bbolt transaction, so it may take its time.
 func (l *Log) ReadAll(ctx context.Context, topic string, fn func(msg *message.Message) error) error {
-	if !validName(topic) {
-		return ErrInvalidTopic
-	}
-	if err := l.enter(); err != nil {
+	if err := l.enterTopic(topic); err != nil {
 		return err
 	}
 	defer l.active.Done()
@@ -157,10 +154,7 @@ func (l *Log) ReadAll(ctx context.Context, topic string, fn func(msg *message.Me
 // the first error from fn or ctx, or when the Log closes. Messages carry
 // received_partition and received_offset metadata and ctx as their context.
 func (l *Log) ReadPartition(ctx context.Context, topic string, partition int, from, to uint64, fn func(offset uint64, msg *message.Message) error) error {
-	if !validName(topic) {
-		return ErrInvalidTopic
-	}
-	if err := l.enter(); err != nil {
+	if err := l.enterTopic(topic); err != nil {
 		return err
 	}
 	defer l.active.Done()
@@ -211,10 +205,7 @@ func (l *Log) readRange(ctx context.Context, tp topicPartition, from, to uint64,
 // Partitions returns topic's partition count: the stored one, or for a
 // topic never written the count it will be created with.
 func (l *Log) Partitions(topic string) (int, error) {
-	if !validName(topic) {
-		return 0, ErrInvalidTopic
-	}
-	if err := l.enter(); err != nil {
+	if err := l.enterTopic(topic); err != nil {
 		return 0, err
 	}
 	defer l.active.Done()
@@ -225,10 +216,7 @@ func (l *Log) Partitions(topic string) (int, error) {
 // appended to it will get, which is also the number of messages in it. All
 // partitions are read in one transaction, so the figures are one snapshot.
 func (l *Log) EndOffsets(topic string) ([]uint64, error) {
-	if !validName(topic) {
-		return nil, ErrInvalidTopic
-	}
-	if err := l.enter(); err != nil {
+	if err := l.enterTopic(topic); err != nil {
 		return nil, err
 	}
 	defer l.active.Done()
@@ -297,10 +285,7 @@ func (l *Log) Committed(group, topic string) ([]uint64, error) {
 	if !validName(group) {
 		return nil, ErrInvalidGroup
 	}
-	if !validName(topic) {
-		return nil, ErrInvalidTopic
-	}
-	if err := l.enter(); err != nil {
+	if err := l.enterTopic(topic); err != nil {
 		return nil, err
 	}
 	defer l.active.Done()

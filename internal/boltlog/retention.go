@@ -55,10 +55,7 @@ func startTx(tx *bolt.Tx, topic string, p int) (uint64, error) {
 // StartOffsets returns, per partition of topic, the first offset still
 // stored: 0 unless DeleteBefore removed a prefix.
 func (l *Log) StartOffsets(topic string) ([]uint64, error) {
-	if !validName(topic) {
-		return nil, ErrInvalidTopic
-	}
-	if err := l.enter(); err != nil {
+	if err := l.enterTopic(topic); err != nil {
 		return nil, err
 	}
 	defer l.active.Done()
@@ -96,10 +93,7 @@ type trimOp struct {
 // durably and never races one. Consumer positions need no change: one
 // below the start counts as the start.
 func (l *Log) DeleteBefore(topic string, partition int, before uint64) (uint64, error) {
-	if !validName(topic) {
-		return 0, ErrInvalidTopic
-	}
-	if err := l.enter(); err != nil {
+	if err := l.enterTopic(topic); err != nil {
 		return 0, err
 	}
 	defer l.active.Done()
