@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pizzeria/pizzeria/events"
@@ -52,7 +51,7 @@ func newKitchen(t transport, codec *events.Codec, prefix string, writes *faults.
 	r, err := pipeline.New(pipeline.Config{
 		Publisher:    t.Publisher(),
 		DeadLetters:  codec.Topics().DeadLetters,
-		IsPoison:     isPoison,
+		IsPoison:     isInvalidEvent, // the pipeline adds panics
 		Writes:       writes,
 		Observer:     obs,
 		Registerer:   reg,
@@ -65,10 +64,7 @@ func newKitchen(t transport, codec *events.Codec, prefix string, writes *faults.
 	return &kitchen{runner: r, t: t, codec: codec, prefix: prefix, consumed: map[string][]string{}}, nil
 }
 
-func isPoison(err error) bool {
-	var panicked middleware.RecoveredPanicError
-	return errors.Is(err, events.ErrInvalidEvent) || errors.As(err, &panicked)
-}
+func isInvalidEvent(err error) bool { return errors.Is(err, events.ErrInvalidEvent) }
 
 // add runs handle on topic under the consumer group group, as the
 // handler name (both without the topic prefix).
