@@ -21,15 +21,26 @@ type subscription struct {
 	cursor *cursor
 	ctx    context.Context // ends the subscription when done
 	out    chan<- *message.Message
-	// verdicts tracks the goroutines waiting for the acks of delivered
-	// messages; the Subscribe call ends after them.
+	// verdicts tracks the goroutines of the Subscribe call; it ends after
+	// them.
 	verdicts *sync.WaitGroup
+}
+
+// delivery is a message handed to the consumer, awaiting its verdict.
+type delivery struct {
+	msg    *message.Message
+	off    uint64
+	cancel context.CancelFunc
 }
 
 // run hands out the partition's messages in offset order, as fast as the
 // consumer takes them and the cursor's window allows, without waiting for
-// acks: each delivered message gets a goroutine that waits for its verdict.
+// acks. One goroutine takes the verdicts of the messages delivered, in
+// delivery order (see settle).
 func (s *subscription) run() {
+	delivered := make(chan delivery, s.cursor.maxInFlight)
+	defer close(delivered)
+	s.verdicts.Go(func() { s.settle(delivered) })
 	for {
 		rec, off, ok := s.claim()
 		if !ok {
@@ -45,10 +56,20 @@ func (s *subscription) run() {
 			s.cursor.requeue(off)
 			return
 		}
-		s.verdicts.Go(func() {
-			defer cancel()
-			s.await(msg, off)
-		})
+		delivered <- delivery{msg: msg, off: off, cancel: cancel}
+	}
+}
+
+// settle applies the verdicts of delivered messages in the order they were
+// delivered. Taking them in order costs nothing the position could have
+// gained, since it moves only over a fully-acked prefix; a message nacked
+// behind an undecided one goes out again once that one is decided. One
+// goroutine per partition, rather than one per message, keeps the
+// scheduler's queues short when thousands of messages are in flight.
+func (s *subscription) settle(delivered <-chan delivery) {
+	for d := range delivered {
+		s.await(d.msg, d.off)
+		d.cancel()
 	}
 }
 
