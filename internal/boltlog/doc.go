@@ -42,7 +42,9 @@
 // Confluent's parallel consumer: acks may arrive in any order, and the
 // position moves only over offsets that are all acked. A nacked message is
 // handed out again after Config.NackDelay, behind its successors, which go
-// on meanwhile; the position never passes it. A message whose subscription
+// on meanwhile; the position never passes it. Verdicts are taken in
+// delivery order, one goroutine per partition: a nack behind a message still
+// undecided takes effect once that one is decided. A message whose subscription
 // ends before its verdict is handed out again at once to the next
 // subscription.
 //
