@@ -35,28 +35,43 @@ type delivery struct {
 
 // run hands out the partition's messages in offset order, as fast as the
 // consumer takes them and the cursor's window allows, without waiting for
-// acks. One goroutine takes the verdicts of the messages delivered, in
+// acks. It claims every message ready at once and builds them before
+// sending any, so that a consumer woken by the first finds the rest
+// waiting. One goroutine takes the verdicts of the messages delivered, in
 // delivery order (see settle).
 func (s *subscription) run() {
 	delivered := make(chan delivery, s.cursor.maxInFlight)
 	defer close(delivered)
 	s.verdicts.Go(func() { s.settle(delivered) })
+	var claims []claim
+	var out []delivery
 	for {
-		rec, off, ok := s.claim()
+		var ok bool
+		claims, ok = s.claim(claims[:0])
 		if !ok {
 			return
 		}
-		msg := rec.message(s.cursor.partition, off)
-		ctx, cancel := context.WithCancel(s.ctx)
-		msg.SetContext(ctx)
-		select {
-		case s.out <- msg:
-		case <-s.ctx.Done():
-			cancel()
-			s.cursor.requeue(off)
-			return
+		out = out[:0]
+		for _, cl := range claims {
+			msg := cl.rec.message(s.cursor.partition, cl.off)
+			ctx, cancel := context.WithCancel(s.ctx)
+			msg.SetContext(ctx)
+			out = append(out, delivery{msg: msg, off: cl.off, cancel: cancel})
 		}
-		delivered <- delivery{msg: msg, off: off, cancel: cancel}
+		clear(claims)
+		for i, d := range out {
+			select {
+			case s.out <- d.msg:
+				delivered <- d
+			case <-s.ctx.Done():
+				for _, d := range out[i:] {
+					d.cancel()
+					s.cursor.requeue(d.off)
+				}
+				return
+			}
+		}
+		clear(out)
 	}
 }
 
@@ -106,19 +121,32 @@ func (s *subscription) acked(off uint64) {
 	c.signal()
 }
 
-// claim returns the next message to deliver, reading ahead from bbolt or
-// waiting for an append, an ack or a redelivery as need be. It reports
-// false when the subscription has ended.
-func (s *subscription) claim() (record, uint64, bool) {
+// claim is one offset handed out for delivery.
+type claim struct {
+	rec record
+	off uint64
+}
+
+// claim appends the messages ready to deliver (at most ReadAhead) to
+// claims, reading ahead from bbolt or waiting for an append, an ack or a
+// redelivery as need be. It reports false when the subscription has ended.
+func (s *subscription) claim(claims []claim) ([]claim, bool) {
 	c := s.cursor
 	for {
 		if s.ctx.Err() != nil {
-			return record{}, 0, false
+			return claims, false
 		}
 		c.mu.Lock()
-		if rec, off, ok := c.claimLocked(); ok {
+		for len(claims) < s.log.cfg.ReadAhead {
+			rec, off, ok := c.claimLocked()
+			if !ok {
+				break
+			}
+			claims = append(claims, claim{rec, off})
+		}
+		if len(claims) > 0 {
 			c.mu.Unlock()
-			return rec, off, true
+			return claims, true
 		}
 		changed := c.waitLocked()
 		var appended <-chan struct{}
@@ -140,7 +168,7 @@ func (s *subscription) claim() (record, uint64, bool) {
 		switch {
 		case learn:
 			if _, err := s.log.endOffset(c.tp()); err != nil && !s.retry(err, from) {
-				return record{}, 0, false
+				return claims, false
 			}
 		case read:
 			first, recs, err := s.log.readChunk(c.tp(), from, s.log.cfg.ReadAhead)
@@ -150,7 +178,7 @@ func (s *subscription) claim() (record, uint64, bool) {
 			if err != nil {
 				c.readDone(nil)
 				if !s.retry(err, from) {
-					return record{}, 0, false
+					return claims, false
 				}
 				continue
 			}
@@ -162,7 +190,7 @@ func (s *subscription) claim() (record, uint64, bool) {
 					select {
 					case <-changed:
 					case <-s.ctx.Done():
-						return record{}, 0, false
+						return claims, false
 					}
 					continue
 				}
@@ -177,7 +205,7 @@ func (s *subscription) claim() (record, uint64, bool) {
 			case <-changed:
 			case <-appended:
 			case <-s.ctx.Done():
-				return record{}, 0, false
+				return claims, false
 			}
 		}
 	}
