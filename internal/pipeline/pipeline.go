@@ -178,8 +178,9 @@ func (r *Runner) Run(ctx context.Context) error {
 			wg.Wait()
 			return errors.Join(fmt.Errorf("%s: subscribing to %s: %w", h.Name, h.Topic, err), r.closeSubscribers())
 		}
+		var take sync.Mutex
 		for range r.cfg.Workers {
-			wg.Go(func() { r.work(ctx, h, ch) })
+			wg.Go(func() { r.work(ctx, h, ch, &take) })
 		}
 		if r.cfg.Logger != nil {
 			r.cfg.Logger.Info("handling messages", "handler_name", h.Name, "topic", h.Topic, "group", h.Group, "out", h.OutTopic)
@@ -220,34 +221,47 @@ func (r *Runner) closeSubscribers() error {
 	return errors.Join(errs...)
 }
 
-// work handles batches of ch until ctx ends or ch closes.
-func (r *Runner) work(ctx context.Context, h Handler, ch <-chan *message.Message) {
+// work handles batches of ch until ctx ends or ch closes. The workers of
+// a handler take batches in turn, holding take: a channel hands a message
+// straight to a receiver already waiting, so idle workers all waiting on
+// it would split a burst into batches of one each.
+func (r *Runner) work(ctx context.Context, h Handler, ch <-chan *message.Message, take *sync.Mutex) {
 	batch := make([]*message.Message, 0, r.cfg.MaxBatch)
 	for {
-		batch = batch[:0]
-		select {
-		case m, ok := <-ch:
-			if !ok {
-				return
-			}
-			batch = append(batch, m)
-		case <-ctx.Done():
+		take.Lock()
+		batch, ok := r.next(ctx, ch, batch[:0])
+		take.Unlock()
+		if !ok {
 			return
-		}
-	fill:
-		for len(batch) < r.cfg.MaxBatch {
-			select {
-			case m, ok := <-ch:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, m)
-			default:
-				break fill
-			}
 		}
 		r.handle(h, batch)
 	}
+}
+
+// next waits for a message of ch, then appends every message already
+// delivered, up to MaxBatch. It reports false once ctx ends or ch closes.
+func (r *Runner) next(ctx context.Context, ch <-chan *message.Message, batch []*message.Message) ([]*message.Message, bool) {
+	select {
+	case m, ok := <-ch:
+		if !ok {
+			return batch, false
+		}
+		batch = append(batch, m)
+	case <-ctx.Done():
+		return batch, false
+	}
+	for len(batch) < r.cfg.MaxBatch {
+		select {
+		case m, ok := <-ch:
+			if !ok {
+				return batch, true
+			}
+			batch = append(batch, m)
+		default:
+			return batch, true
+		}
+	}
+	return batch, true
 }
 
 // verdicts of one message.
