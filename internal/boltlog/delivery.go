@@ -171,7 +171,9 @@ func (s *subscription) claim(claims []claim) ([]claim, bool) {
 				return claims, false
 			}
 		case read:
-			first, recs, err := s.log.readChunk(c.tp(), from, s.log.cfg.ReadAhead)
+			first, recs, err := s.log.tails.read(c.tp(), from, s.log.cfg.ReadAhead, func() (uint64, []record, error) {
+				return s.log.readChunk(c.tp(), from, s.log.cfg.ReadAhead)
+			})
 			if err == nil && len(recs) == 0 {
 				err = fmt.Errorf("%w: topic %q partition %d has no offset %d", ErrCorruptRecord, c.topic, c.partition, from)
 			}

@@ -21,6 +21,7 @@ type Log struct {
 	hub     *hub
 	cursors *cursors
 	counts  *partitionCounts
+	tails   *tails
 
 	// ctx is cancelled by Close; every subscription derives from it.
 	ctx    context.Context
@@ -69,9 +70,9 @@ func Open(cfg Config) (*Log, error) {
 		return nil, errors.Join(fmt.Errorf("boltlog: init %s: %w", cfg.Path, err), db.Close())
 	}
 
-	l := &Log{cfg: cfg, db: db, hub: newHub(), cursors: newCursors(cfg.MaxInFlight), counts: newPartitionCounts()}
+	l := &Log{cfg: cfg, db: db, hub: newHub(), cursors: newCursors(cfg.MaxInFlight), counts: newPartitionCounts(), tails: newTails()}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
-	l.writer = newWriter(db, l.hub, l.counts, &l.cfg)
+	l.writer = newWriter(db, l.hub, l.counts, l.tails, &l.cfg)
 	go l.writer.run()
 	pagecache.Release(db)
 	return l, nil

@@ -37,6 +37,7 @@ type writer struct {
 	db       *bolt.DB
 	hub      *hub
 	counts   *partitionCounts
+	tails    *tails
 	cfg      *Config
 	logger   watermill.LoggerAdapter
 	maxReqs  int
@@ -55,9 +56,9 @@ type writer struct {
 	txs, appended, commits atomic.Uint64
 }
 
-func newWriter(db *bolt.DB, h *hub, counts *partitionCounts, cfg *Config) *writer {
+func newWriter(db *bolt.DB, h *hub, counts *partitionCounts, t *tails, cfg *Config) *writer {
 	return &writer{
-		db: db, hub: h, counts: counts, cfg: cfg, logger: cfg.Logger,
+		db: db, hub: h, counts: counts, tails: t, cfg: cfg, logger: cfg.Logger,
 		maxReqs: cfg.MaxBatchRequests, maxBytes: cfg.MaxBatchBytes,
 		interval: cfg.OffsetCommitInterval,
 		reqs:     make(chan *request, cfg.QueueSize),

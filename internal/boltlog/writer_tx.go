@@ -64,6 +64,12 @@ func (w *writer) apply(appends []*request, offsets map[groupPartition]*cursor) e
 	if err != nil {
 		return err
 	}
+	for _, r := range appends {
+		if r.trim != nil {
+			w.tails.trimmed()
+			break
+		}
+	}
 	w.txs.Add(1)
 	w.appended.Add(uint64(appended))
 	w.commits.Add(uint64(commits))
