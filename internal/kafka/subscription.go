@@ -13,8 +13,9 @@ import (
 // subscription is one consumer-group member reading one topic. Three loops
 // run it: poll fetches records into the partitions' windows, dispatch hands
 // eligible ones to the channel in fetch order, and commitLoop commits the
-// acked prefixes every Config.CommitInterval. A goroutine per handed-out
-// message waits for its ack or nack. The group callbacks (assigned,
+// acked prefixes every Config.CommitInterval. A fourth, watch, takes the
+// verdicts of handed-out messages in the order they were handed out (see
+// watchLoop). The group callbacks (assigned,
 // revoked, lost) run on franz-go's goroutines. mu guards parts, ready and
 // every partition.
 type subscription struct {
@@ -42,7 +43,20 @@ type subscription struct {
 	orphans map[int32]kgo.EpochOffset
 	ready   []*delivery   // eligible, not handed out yet
 	wake    chan struct{} // capacity 1: something became ready
+
+	handed chan handed // handed out, verdict not taken yet
 }
+
+// handed is a message handed out, awaiting its verdict.
+type handed struct {
+	d      *delivery
+	msg    *message.Message
+	cancel context.CancelFunc
+}
+
+// handedBuffer bounds the messages handed out whose verdicts the watch
+// loop has not reached; dispatch waits when it is full.
+const handedBuffer = 4096
 
 // outBuffer is how many handed-out messages may wait for the consumer, so
 // that a consumer taking messages in batches finds a batch waiting rather
@@ -55,6 +69,7 @@ func newSubscription(cfg Config, group, topic, instanceID string) (*subscription
 		topic: topic, window: cfg.Window, every: cfg.CommitInterval,
 		m: newMarshaler(cfg), logger: cfg.Logger, fields: logFields(topic, group),
 		out: make(chan *message.Message, outBuffer), parts: map[int32]*partition{}, orphans: map[int32]kgo.EpochOffset{}, wake: make(chan struct{}, 1),
+		handed: make(chan handed, handedBuffer),
 	}
 	opts, err := franzOptions(cfg)
 	if err != nil {
@@ -87,6 +102,7 @@ func newSubscription(cfg Config, group, topic, instanceID string) (*subscription
 	s.loops.Go(s.poll)
 	s.loops.Go(s.dispatch)
 	s.loops.Go(s.commitLoop)
+	s.loops.Go(s.watchLoop)
 	return s, nil
 }
 
@@ -166,10 +182,14 @@ func (s *subscription) dispatch() {
 		s.mu.Unlock()
 		select {
 		case s.out <- msg:
-			go s.watch(d, msg, cancel)
 		case <-s.halt:
 			cancel()
 			return
+		}
+		select {
+		case s.handed <- handed{d, msg, cancel}:
+		case <-s.ctx.Done():
+			cancel() // stop sweeps the acks no watcher saw
 		}
 	}
 }
@@ -206,6 +226,32 @@ func (s *subscription) next() *delivery {
 		case <-s.wake:
 		case <-s.halt:
 			return nil
+		}
+	}
+}
+
+// watchLoop takes the verdicts of handed-out messages in the order they
+// were handed out, one goroutine for the whole subscription rather than
+// one per message (thousands of parked goroutines slowed the scheduler for
+// everyone). A verdict behind an undecided message waits for it: within a
+// partition the commit could not have passed that one anyway, across
+// partitions it is a delay of one batch, since the consumer decides every
+// message it is handed. Once the subscription stops, stop sweeps the acks
+// left.
+func (s *subscription) watchLoop() {
+	for {
+		select {
+		case h := <-s.handed:
+			s.watch(h.d, h.msg, h.cancel)
+		case <-s.ctx.Done():
+			for {
+				select {
+				case h := <-s.handed:
+					h.cancel()
+				default:
+					return
+				}
+			}
 		}
 	}
 }
