@@ -152,45 +152,60 @@ func (s *subscription) signal() {
 	}
 }
 
-// dispatch hands eligible messages out one by one and closes the channel
-// when the subscription stops.
+// dispatch hands eligible messages out in fetch order and closes the
+// channel when the subscription stops. It takes every message ready at
+// once and builds them before sending any, so that a consumer woken by the
+// first finds the rest waiting.
 func (s *subscription) dispatch() {
 	defer close(s.halted)
 	defer s.drainAndClose()
+	var out []handed
 	for {
-		d := s.next()
-		if d == nil {
+		ds := s.next(outBuffer)
+		if ds == nil {
 			return
 		}
-		msg, err := s.m.unmarshalRecord(d.rec)
-		if err != nil {
-			s.logger.Error("Cannot unmarshal Kafka record, retrying", err, s.fields)
-			s.redeliverLater(d)
-			continue
+		out = out[:0]
+		for _, d := range ds {
+			msg, err := s.m.unmarshalRecord(d.rec)
+			if err != nil {
+				s.logger.Error("Cannot unmarshal Kafka record, retrying", err, s.fields)
+				s.redeliverLater(d)
+				continue
+			}
+			// Like watermill-kafka, a message's context ends once it is
+			// acked or nacked, or the subscription stops.
+			ctx, cancel := context.WithCancel(s.ctx)
+			msg.SetContext(ctx)
+			out = append(out, handed{d, msg, cancel})
 		}
-		// Like watermill-kafka, a message's context ends once it is
-		// acked or nacked, or the subscription stops.
-		ctx, cancel := context.WithCancel(s.ctx)
-		msg.SetContext(ctx)
 		s.mu.Lock()
-		if d.part.revoked {
-			s.mu.Unlock()
-			cancel()
-			continue
+		kept := out[:0]
+		for _, h := range out {
+			if h.d.part.revoked {
+				h.cancel()
+				continue
+			}
+			h.d.msg = h.msg
+			kept = append(kept, h)
 		}
-		d.msg = msg
 		s.mu.Unlock()
-		select {
-		case s.out <- msg:
-		case <-s.halt:
-			cancel()
-			return
+		for i, h := range kept {
+			select {
+			case s.out <- h.msg:
+			case <-s.halt:
+				for _, h := range kept[i:] {
+					h.cancel()
+				}
+				return
+			}
+			select {
+			case s.handed <- h:
+			case <-s.ctx.Done():
+				h.cancel() // stop sweeps the acks no watcher saw
+			}
 		}
-		select {
-		case s.handed <- handed{d, msg, cancel}:
-		case <-s.ctx.Done():
-			cancel() // stop sweeps the acks no watcher saw
-		}
+		clear(out)
 	}
 }
 
@@ -207,21 +222,24 @@ func (s *subscription) drainAndClose() {
 	}
 }
 
-// next waits for an eligible delivery of a partition still owned; nil once
-// the subscription stops.
-func (s *subscription) next() *delivery {
+// next waits for eligible deliveries of partitions still owned and
+// returns them, at most limit; nil once the subscription stops.
+func (s *subscription) next(limit int) []*delivery {
 	for {
+		var ds []*delivery
 		s.mu.Lock()
-		for len(s.ready) > 0 {
+		for len(s.ready) > 0 && len(ds) < limit {
 			d := s.ready[0]
 			s.ready[0] = nil
 			s.ready = s.ready[1:]
 			if !d.part.revoked {
-				s.mu.Unlock()
-				return d
+				ds = append(ds, d)
 			}
 		}
 		s.mu.Unlock()
+		if len(ds) > 0 {
+			return ds
+		}
 		select {
 		case <-s.wake:
 		case <-s.halt:
