@@ -285,6 +285,12 @@ func (l *Log) Committed(group, topic string) ([]uint64, error) {
 	if !validName(group) {
 		return nil, ErrInvalidGroup
 	}
+	return l.perPartition(topic, func(n int) ([]uint64, error) { return l.committed(group, topic, n) })
+}
+
+// perPartition enters topic and returns what read reports for its n
+// partitions.
+func (l *Log) perPartition(topic string, read func(n int) ([]uint64, error)) ([]uint64, error) {
 	if err := l.enterTopic(topic); err != nil {
 		return nil, err
 	}
@@ -293,7 +299,7 @@ func (l *Log) Committed(group, topic string) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.committed(group, topic, n)
+	return read(n)
 }
 
 func (l *Log) committed(group, topic string, n int) ([]uint64, error) {

@@ -55,15 +55,7 @@ func startTx(tx *bolt.Tx, topic string, p int) (uint64, error) {
 // StartOffsets returns, per partition of topic, the first offset still
 // stored: 0 unless DeleteBefore removed a prefix.
 func (l *Log) StartOffsets(topic string) ([]uint64, error) {
-	if err := l.enterTopic(topic); err != nil {
-		return nil, err
-	}
-	defer l.active.Done()
-	n, err := l.partitions(topic)
-	if err != nil {
-		return nil, err
-	}
-	return l.starts(topic, n)
+	return l.perPartition(topic, func(n int) ([]uint64, error) { return l.starts(topic, n) })
 }
 
 func (l *Log) starts(topic string, n int) ([]uint64, error) {
