@@ -33,14 +33,16 @@ func (s *server) kitchenEvents(c *gin.Context) {
 	if len(first)+len(replay) > 0 && st.send(append(first, replay...)...) != nil {
 		return
 	}
+	beat := s.beats.next() // taken again only after it fires: next locks
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.beats.next():
+		case <-beat:
 			if st.heartbeat() != nil {
 				return
 			}
+			beat = s.beats.next()
 		case batch, ok := <-client.ch:
 			if !ok {
 				return // dropped for falling behind, or the feed closed

@@ -51,6 +51,7 @@ func (s *server) orderEvents(c *gin.Context) {
 		return
 	}
 	last := c.GetHeader("Last-Event-ID")
+	beat := s.beats.next() // taken again only after it fires: next locks
 	for {
 		if v := progress(o); v != last {
 			last = v
@@ -65,10 +66,11 @@ func (s *server) orderEvents(c *gin.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.beats.next():
+		case <-beat:
 			if st.heartbeat() != nil {
 				return
 			}
+			beat = s.beats.next()
 			continue
 		case <-changed:
 		}
