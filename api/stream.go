@@ -97,7 +97,7 @@ func (s *server) startSSE(c *gin.Context) (*sse, bool) {
 	}
 	c.Status(http.StatusOK)
 	st := &sse{w: c.Writer, rc: http.NewResponseController(c.Writer)}
-	if err := st.write(fmt.Sprintf("retry: %d\n\n", retryMillis)); err != nil {
+	if err := st.send(retryLine); err != nil {
 		return st, false
 	}
 	return st, true
@@ -125,9 +125,13 @@ func encodeEvent(id, name string, data []byte) []byte {
 }
 
 // heartbeat sends a comment line that clients ignore.
-func (st *sse) heartbeat() error { return st.send([]byte(": ping\n\n")) }
+func (st *sse) heartbeat() error { return st.send(pingLine) }
 
-func (st *sse) write(s string) error { return st.send([]byte(s)) }
+// The fixed lines a stream sends; nothing writes to them.
+var (
+	retryLine = fmt.Appendf(nil, "retry: %d\n\n", retryMillis)
+	pingLine  = []byte(": ping\n\n")
+)
 
 // send writes parts and flushes once: one write to the socket however
 // many events they hold. parts must not be empty.
