@@ -22,7 +22,7 @@ var sseShape = shape{1000, 10}
 // first, as --ab gives them) it measures each the same way, the binaries
 // alternating within every run, and renders a pair of rows and a drop per
 // binary. A binary without the stream route gives a sentence saying so,
-// not a failed bench.
+// not a failed bench, and the other binary is still measured.
 func sseRows(o options, binaries []string, out io.Writer) (string, error) {
 	n := o.sseClients
 	if err := fdRoom(n); err != nil {
@@ -32,6 +32,7 @@ func sseRows(o options, binaries []string, out io.Writer) (string, error) {
 	type pair struct {
 		without, with   *row
 		dropped, frames int64
+		missing         string // why the binary was not measured
 	}
 	pairs := make([]*pair, len(binaries))
 	for i, bin := range binaries {
@@ -43,15 +44,18 @@ func sseRows(o options, binaries []string, out io.Writer) (string, error) {
 	for r := 1; r <= o.runs; r++ {
 		for _, p := range pairs {
 			for _, rw := range []*row{p.with, p.without} { // with first: a missing route shows at once
+				if p.missing != "" {
+					break
+				}
 				streams := 0
 				if rw == p.with {
 					streams = n
 				}
 				smp, st, err := sseOnce(rw.binary, o, r, streams)
 				if errors.Is(err, errNoKitchenStream) {
-					msg := fmt.Sprintf("SSE row not measured: %v.\n", err)
-					fmt.Fprint(out, msg)
-					return msg, nil
+					p.missing = fmt.Sprintf("SSE row not measured: %v.\n", err)
+					fmt.Fprint(out, p.missing)
+					break
 				}
 				if err != nil {
 					return "", fmt.Errorf("embedded %s with %d streams, run %d (%s): %w", sseShape, streams, r, rw.binary, err)
@@ -68,14 +72,27 @@ func sseRows(o options, binaries []string, out io.Writer) (string, error) {
 	rate := func(rw *row) float64 {
 		return median(rw.runs, func(x sample) float64 { return pizzasPerSec(sseShape, x) })
 	}
-	var rows []*row
+	var missing []string
+	var measured []*pair
+	var table []*row
 	for _, p := range pairs {
-		rows = append(rows, p.without, p.with)
+		if p.missing != "" {
+			missing = append(missing, p.missing)
+			continue
+		}
+		measured = append(measured, p)
+		table = append(table, p.without, p.with)
+	}
+	if len(measured) == 0 {
+		return strings.Join(missing, ""), nil
 	}
 	var b strings.Builder
-	b.WriteString(render(rows, false))
+	b.WriteString(render(table, false))
 	b.WriteString("\n")
-	for _, p := range pairs {
+	for _, m := range missing {
+		b.WriteString(m)
+	}
+	for _, p := range measured {
 		name := ""
 		if len(pairs) > 1 {
 			name = filepath.Base(p.with.binary) + ": "
