@@ -99,9 +99,6 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 	p.closers = append(p.closers, writes)
 	log := t // the log itself, for what the wrappers below hide
 	p.log = log
-	if r := startDeadLetterRetention(log, codec.Topics().DeadLetters, cfg.DeadLetterRetention, logger); r != nil {
-		p.closers = append(p.closers, r)
-	}
 	t = obs.instrument(t)
 	orders := writes.Publisher(t.Publisher(), false)
 	t = gate(t, writes)
@@ -167,6 +164,10 @@ func build(ctx context.Context, cfg *config, r roles, logger *slog.Logger) (p *p
 		p.place = command.NewPlaceOrderHandler(orders, codec, cfg.MaxCount).RememberKeys(keys)
 		p.closers = append(p.closers, p.place) // before the keys: its last marks land
 		apiCfg.PlaceOrder = p.place
+	}
+	// Last, so that a start refused by the checks above deletes nothing.
+	if r := startDeadLetterRetention(log, codec.Topics().DeadLetters, cfg.DeadLetterRetention, logger); r != nil {
+		p.closers = append(p.closers, r)
 	}
 	p.handler, err = api.NewHandler(apiCfg)
 	return p, err
