@@ -56,23 +56,22 @@ func (lf *openedLedger) prepare(ctx context.Context, path string, t transport, c
 			return err
 		}
 		now, ok, err := logMark(ctx, lf.log, lf.topics)
-		if err != nil {
+		if err != nil || !ok {
 			return err
 		}
-		if ok {
-			if err := checkLedgerMark(built, now, path); err != nil {
-				return err
-			}
-		}
-	} else {
-		n, err := refillLedger(ctx, t, codec, lf.Ledger)
-		if err != nil {
+		if err := checkLedgerMark(built, now, path); err != nil {
 			return err
 		}
-		if n > 0 {
-			logger.Warn("completion ledger was empty: rebuilt it from the log and completed orders that lacked their OrderCompleted", "completed", n)
-		}
+		return lf.SetLogMark(now) // the mark just read: no second read of the log
 	}
+	n, err := refillLedger(ctx, t, codec, lf.Ledger)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		logger.Warn("completion ledger was empty: rebuilt it from the log and completed orders that lacked their OrderCompleted", "completed", n)
+	}
+	// Read the mark again: the refill may have published completions.
 	return markLedger(ctx, lf.Ledger, lf.log, lf.topics)
 }
 
