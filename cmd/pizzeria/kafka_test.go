@@ -13,9 +13,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-func mustKfake(tb testing.TB) string {
+func mustKfake(tb testing.TB, opts ...kfake.Opt) string {
 	tb.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1)}, opts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -79,23 +79,13 @@ func TestKafkaKitchenServesOrdersAndOriginalMessages(t *testing.T) {
 	}
 }
 
-func kfakeCluster(tb testing.TB, id string) string {
-	tb.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.ClusterID(id))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(c.Close)
-	return strings.Join(c.ListenAddrs(), ",")
-}
-
 // On Kafka the views and the order manager's ledger record the cluster's
 // id and how far its topics reached: a data dir is refused against another
 // cluster, or against the same cluster whose topics were deleted and
 // created again.
 func TestKafkaStoresOfAnotherClusterOrOfRecreatedTopicsAreRefused(t *testing.T) {
 	dir := t.TempDir()
-	in := start(t, "serve", "--broker", "kafka", "--kafka-brokers", kfakeCluster(t, "kitchen-a"), "--data-dir", dir)
+	in := start(t, "serve", "--broker", "kafka", "--kafka-brokers", mustKfake(t, kfake.ClusterID("kitchen-a")), "--data-dir", dir)
 	id := in.placeOrder(t, 2)
 	in.awaitCompleted(t, id, 2)
 	in.stop(t)
@@ -109,10 +99,10 @@ func TestKafkaStoresOfAnotherClusterOrOfRecreatedTopicsAreRefused(t *testing.T) 
 		return out
 	}
 	// The same cluster id, its topics empty: they were created again.
-	if out := serveOn(kfakeCluster(t, "kitchen-a")); !strings.Contains(out, "shorter than what the views were built from") {
+	if out := serveOn(mustKfake(t, kfake.ClusterID("kitchen-a"))); !strings.Contains(out, "shorter than what the views were built from") {
 		t.Fatalf("recreated topics: want a refusal saying the log is shorter:\n%s", out)
 	}
-	other := kfakeCluster(t, "kitchen-b")
+	other := mustKfake(t, kfake.ClusterID("kitchen-b"))
 	if out := serveOn(other); !strings.Contains(out, "the views were built from another event log") || !strings.Contains(out, "kafka:kitchen-a") {
 		t.Fatalf("another cluster: want a refusal naming the views' cluster:\n%s", out)
 	}
