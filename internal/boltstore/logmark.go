@@ -25,25 +25,6 @@ type LogMark struct {
 	Ends map[string][]uint64 // topic -> end offset per partition
 }
 
-// Extend returns m with every end raised to at least the one in other.
-func (m LogMark) Extend(other map[string][]uint64) LogMark {
-	out := LogMark{ID: m.ID, Ends: make(map[string][]uint64, len(m.Ends)+len(other))}
-	for topic, ends := range m.Ends {
-		out.Ends[topic] = slices.Clone(ends)
-	}
-	for topic, ends := range other {
-		have := out.Ends[topic]
-		for len(have) < len(ends) {
-			have = append(have, 0)
-		}
-		for p, end := range ends {
-			have[p] = max(have[p], end)
-		}
-		out.Ends[topic] = have
-	}
-	return out
-}
-
 // ErrCorruptLogMark: the stored log mark failed its checksum or did not
 // decode.
 var ErrCorruptLogMark = errors.New("damaged log mark")

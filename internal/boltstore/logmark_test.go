@@ -55,15 +55,3 @@ func TestTheLedgerKeepsItsLogMarkAcrossAReopen(t *testing.T) {
 		t.Fatalf("check of a changed mark: %v, want ErrCorruptLogMark", err)
 	}
 }
-
-func TestALogMarkOnlyGrows(t *testing.T) {
-	m := LogMark{ID: "x", Ends: map[string][]uint64{"orders": {5, 2}}}
-	got := m.Extend(map[string][]uint64{"orders": {4, 9, 1}, "pizza-with-veggies": {3}})
-	want := LogMark{ID: "x", Ends: map[string][]uint64{"orders": {5, 9, 1}, "pizza-with-veggies": {3}}}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("extended to %+v, want %+v", got, want)
-	}
-	if m.Ends["orders"][1] != 2 {
-		t.Fatal("Extend changed the mark it was called on")
-	}
-}
