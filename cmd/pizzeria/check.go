@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/pizzeria/pizzeria/internal/boltlog"
 	"github.com/pizzeria/pizzeria/internal/boltstore"
@@ -97,15 +99,9 @@ func checkLedgerLog(dataDir string) error {
 	if err != nil || built.ID == "" {
 		return err
 	}
-	now := boltstore.LogMark{Ends: map[string][]uint64{}}
-	if now.ID, err = boltlog.FileID(logPath, boltstore.OpenTimeout); err != nil {
-		return err
-	}
-	topics := make([]string, 0, len(built.Ends))
-	for topic := range built.Ends {
-		topics = append(topics, topic)
-	}
-	if now.Ends, err = boltlog.FileEndOffsets(logPath, boltstore.OpenTimeout, topics); err != nil {
+	var now boltstore.LogMark
+	now.ID, now.Ends, err = boltlog.FileMark(logPath, boltstore.OpenTimeout, slices.Collect(maps.Keys(built.Ends)))
+	if err != nil {
 		return err
 	}
 	return checkLedgerMark(built, now, path)

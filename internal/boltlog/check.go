@@ -146,12 +146,17 @@ func checkRecords(tx *bolt.Tx, path string, report func(error) bool) {
 func FileID(path string, timeout time.Duration) (string, error) {
 	var id string
 	err := viewFile(path, timeout, func(tx *bolt.Tx) error {
-		if meta := tx.Bucket(bucketMeta); meta != nil {
-			id = hex.EncodeToString(meta.Get(keyID))
-		}
+		id = idTx(tx)
 		return nil
 	})
 	return id, err
+}
+
+func idTx(tx *bolt.Tx) string {
+	if meta := tx.Bucket(bucketMeta); meta != nil {
+		return hex.EncodeToString(meta.Get(keyID))
+	}
+	return ""
 }
 
 // viewFile runs fn in a read transaction on the closed log file at path,
@@ -167,22 +172,25 @@ func viewFile(path string, timeout time.Duration, fn func(*bolt.Tx) error) error
 	})
 }
 
-// FileEndOffsets reads, from the closed log file at path, the end offset of
-// every partition of each of topics (nil for a topic never written).
-func FileEndOffsets(path string, timeout time.Duration, topics []string) (map[string][]uint64, error) {
-	out := make(map[string][]uint64, len(topics))
+// FileMark reads, from the closed log file at path in one read, its
+// identity (as FileID) and the end offset of every partition of each of
+// topics (nil for a topic never written).
+func FileMark(path string, timeout time.Duration, topics []string) (string, map[string][]uint64, error) {
+	var id string
+	ends := make(map[string][]uint64, len(topics))
 	err := viewFile(path, timeout, func(tx *bolt.Tx) error {
+		id = idTx(tx)
 		if tx.Bucket(bucketTopics) == nil {
 			return nil
 		}
 		for _, topic := range topics {
-			ends, err := endOffsetsTx(tx, topic)
+			e, err := endOffsetsTx(tx, topic)
 			if err != nil {
 				return err
 			}
-			out[topic] = ends
+			ends[topic] = e
 		}
 		return nil
 	})
-	return out, err
+	return id, ends, err
 }
