@@ -64,11 +64,11 @@ func TestDamagedDataDir(t *testing.T) {
 		{name: "emptied log", damage: truncate("log.db", 0), refused: "is empty"},
 		{name: "log removed under full views", damage: remove("log.db"),
 			refused: "the views were built from another event log"},
-		{name: "log replaced by another, longer one", damage: otherLongerLog,
+		{name: "log replaced by another, longer one", damage: fromOtherKitchen("log.db", 5, 4),
 			refused: "the views were built from another event log", adopt: true},
 		{name: "log truncated mid-file", damage: truncate("log.db", 0.1),
 			refused: "log.db"},
-		{name: "order manager's ledger from another kitchen", damage: otherLedger,
+		{name: "order manager's ledger from another kitchen", damage: fromOtherKitchen(ledgerFile, 1, 2),
 			refused: "the order manager's ledger was built from another event log", adopt: true},
 		{name: "log put back from an older copy, views lost", damage: olderLogViewsLost,
 			refused: "shorter than what the order manager's ledger has seen", adopt: true},
@@ -260,38 +260,24 @@ func flipInLog(t *testing.T, dir string) {
 	}
 }
 
-// otherLongerLog replaces the log with the log of another kitchen, which
-// holds more events than this one's views have seen.
-func otherLongerLog(t *testing.T, dir string) {
-	other := t.TempDir()
-	in := start(t, "--data-dir", other)
-	for range 5 {
-		id := in.placeOrder(t, 4)
-		in.awaitCompleted(t, id, 4)
-	}
-	in.stop(t)
-	b, err := os.ReadFile(filepath.Join(other, "log.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "log.db"), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// otherLedger replaces the order manager's ledger with another kitchen's.
-func otherLedger(t *testing.T, dir string) {
-	other := t.TempDir()
-	in := start(t, "--data-dir", other)
-	id := in.placeOrder(t, 2)
-	in.awaitCompleted(t, id, 2)
-	in.stop(t)
-	b, err := os.ReadFile(filepath.Join(other, ledgerFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, ledgerFile), b, 0o600); err != nil {
-		t.Fatal(err)
+// fromOtherKitchen replaces file in the data dir with the same file of
+// another kitchen, which completed orders of pizzas each.
+func fromOtherKitchen(file string, orders, pizzas int) func(*testing.T, string) {
+	return func(t *testing.T, dir string) {
+		other := t.TempDir()
+		in := start(t, "--data-dir", other)
+		for range orders {
+			id := in.placeOrder(t, pizzas)
+			in.awaitCompleted(t, id, pizzas)
+		}
+		in.stop(t)
+		b, err := os.ReadFile(filepath.Join(other, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, file), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
