@@ -52,19 +52,13 @@ func checkViewsMatchLog(ctx context.Context, t transport, store *projections.Sto
 			return err
 		}
 	case built != now.ID:
-		return fmt.Errorf("%w: the views in %s were built from log %s, and the event log now is %s. "+
-			"If the log was replaced on purpose, move %s aside and start again: the views are rebuilt from the log. Otherwise restore the log from a backup",
-			errOtherLog, viewsDir, built, now.ID, viewsDir)
+		return fmt.Errorf("%w: the views in %s were built from log %s, and the event log now is %s. %s",
+			errOtherLog, viewsDir, built, now.ID, replacedLog(viewsDir, "the views are"))
 	}
 	for _, s := range seen {
-		var have uint64
-		if end := now.Ends[s.Topic]; int(s.Partition) < len(end) {
-			have = end[s.Partition]
-		}
-		if uint64(s.End) > have {
-			return fmt.Errorf("%w: the views in %s have applied topic %s partition %d up to offset %d, but the log holds %d events there. "+
-				"If the log was replaced on purpose, move %s aside and start again: the views are rebuilt from the log. Otherwise restore the log from a backup",
-				errLogShorter, viewsDir, s.Topic, s.Partition, s.End, have, viewsDir)
+		if have := endIn(now.Ends, s.Topic, int(s.Partition)); uint64(s.End) > have {
+			return fmt.Errorf("%w: the views in %s have applied topic %s partition %d up to offset %d, but the log holds %d events there. %s",
+				errLogShorter, viewsDir, s.Topic, s.Partition, s.End, have, replacedLog(viewsDir, "the views are"))
 		}
 	}
 	return nil
@@ -175,25 +169,35 @@ func logMark(ctx context.Context, t transport, topics []string) (m boltstore.Log
 // orders the log no longer holds, or miss ones it does. A ledger that names
 // no log (new, or older than log identities) passes.
 func checkLedgerMark(built, now boltstore.LogMark, path string) error {
-	const what = "If the log was replaced on purpose, move %s aside and start again: the ledger is rebuilt from the log. Otherwise restore the log from a backup"
 	if built.ID == "" {
 		return nil
 	}
 	if built.ID != now.ID {
-		return fmt.Errorf("%w: the ledger %s was built from log %s, and the event log now is %s. "+what,
-			errLedgerOtherLog, path, built.ID, now.ID, path)
+		return fmt.Errorf("%w: the ledger %s was built from log %s, and the event log now is %s. %s",
+			errLedgerOtherLog, path, built.ID, now.ID, replacedLog(path, "the ledger is"))
 	}
 	for topic, ends := range built.Ends {
 		for p, end := range ends {
-			var have uint64
-			if p < len(now.Ends[topic]) {
-				have = now.Ends[topic][p]
-			}
-			if end > have {
-				return fmt.Errorf("%w: the ledger %s has seen topic %s partition %d reach offset %d, but the log holds %d events there. "+what,
-					errLedgerLogShorter, path, topic, p, end, have, path)
+			if have := endIn(now.Ends, topic, p); end > have {
+				return fmt.Errorf("%w: the ledger %s has seen topic %s partition %d reach offset %d, but the log holds %d events there. %s",
+					errLedgerLogShorter, path, topic, p, end, have, replacedLog(path, "the ledger is"))
 			}
 		}
 	}
 	return nil
+}
+
+// endIn is partition p's end in ends, 0 where ends has none.
+func endIn(ends map[string][]uint64, topic string, p int) uint64 {
+	if e := ends[topic]; p < len(e) {
+		return e[p]
+	}
+	return 0
+}
+
+// replacedLog tells what to do about a store at path (rebuilt names it:
+// "the views are") built from a log that is not the one there now.
+func replacedLog(path, rebuilt string) string {
+	return fmt.Sprintf("If the log was replaced on purpose, move %s aside and start again: %s rebuilt from the log. Otherwise restore the log from a backup",
+		path, rebuilt)
 }
