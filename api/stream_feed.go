@@ -220,7 +220,8 @@ func (f *KitchenFeed) run(ctx context.Context) {
 	period := f.flushPeriod()
 	tick := time.NewTicker(period / feedShards)
 	defer tick.Stop()
-	nextRates := time.Now().Add(f.cfg.Interval)
+	ratesAt := time.Now()
+	nextRates := ratesAt.Add(f.cfg.Interval)
 	var out []named
 	for shard := 0; ; shard = (shard + 1) % feedShards {
 		select {
@@ -234,7 +235,10 @@ func (f *KitchenFeed) run(ctx context.Context) {
 				}
 				out = f.takeEvents(out[:0])
 				if !now.Add(period / 2).Before(nextRates) {
-					out = f.takeRates(ctx, out)
+					// The flush clock need not divide the interval: a
+					// frame gives the time its counts really cover.
+					out = f.takeRates(ctx, out, now.Sub(ratesAt))
+					ratesAt = now
 					for !now.Add(period / 2).Before(nextRates) {
 						nextRates = nextRates.Add(f.cfg.Interval)
 					}
@@ -280,14 +284,14 @@ func (f *KitchenFeed) takeEvents(out []named) []named {
 	return out
 }
 
-// takeRates appends the rates of the interval, and the cheese report if it
-// may have changed, to out.
-func (f *KitchenFeed) takeRates(ctx context.Context, out []named) []named {
+// takeRates appends the rates of the time covered since the last ones, and
+// the cheese report if it may have changed, to out.
+func (f *KitchenFeed) takeRates(ctx context.Context, out []named, covered time.Duration) []named {
 	f.mu.Lock()
 	stages, dirty, dead, skipped := f.stages, f.cheeseDirty, f.deadTotal, f.overflow
 	f.stages, f.cheeseDirty, f.overflow = [len(f.stages)]int{}, false, 0
 	f.mu.Unlock()
-	r := ratesFrame{IntervalSeconds: f.cfg.Interval.Seconds(), Pizzas: map[string]int{}, DeadLettersTotal: dead, Skipped: skipped}
+	r := ratesFrame{IntervalSeconds: covered.Seconds(), Pizzas: map[string]int{}, DeadLettersTotal: dead, Skipped: skipped}
 	for s, n := range stages {
 		r.Pizzas[events.Stage(s).String()] = n
 	}
